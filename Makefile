@@ -1,0 +1,58 @@
+# hcm - top-level convenience targets. CMake is the one build graph; this
+# file only names the common jobs. Each job has its own build directory.
+#
+#   make demo    live two-process demo (publisher + subscriber, ~4 s)
+#   make test    build and run every test
+#   make check   the tests under ASan+UBSan, the threaded ring tests under TSan
+#   make bench   benchmarks with same-run references (see docs/performance.md)
+
+CMAKE      ?= cmake
+GENERATOR  ?= $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?= --output-on-failure -j$(JOBS) --timeout 300
+
+BUILD      := build
+BUILD_ASAN := build-asan
+BUILD_TSAN := build-tsan
+BUILD_BENCH:= build-bench
+
+.PHONY: all build demo test check check-asan check-tsan bench install clean
+
+all: build
+
+build:
+	$(CMAKE) -S . -B $(BUILD) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHCM_WERROR=ON
+	$(CMAKE) --build $(BUILD) -j$(JOBS)
+
+demo: build
+	./scripts/demo.sh $(BUILD)
+
+test: build
+	ctest --test-dir $(BUILD) $(CTEST_ARGS)
+
+check: check-asan check-tsan
+
+check-asan:
+	$(CMAKE) -S . -B $(BUILD_ASAN) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DHCM_WERROR=ON \
+	  -DHCM_SANITIZE=address,undefined -DHCM_BUILD_BENCH=OFF
+	$(CMAKE) --build $(BUILD_ASAN) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS)
+
+check-tsan:
+	$(CMAKE) -S . -B $(BUILD_TSAN) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DHCM_WERROR=ON \
+	  -DHCM_SANITIZE=thread -DHCM_BUILD_BENCH=OFF -DHCM_BUILD_EXAMPLES=OFF
+	$(CMAKE) --build $(BUILD_TSAN) -j$(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir $(BUILD_TSAN) $(CTEST_ARGS) -L tsan
+
+bench:
+	$(CMAKE) -S . -B $(BUILD_BENCH) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Release -DHCM_BUILD_TESTS=OFF
+	$(CMAKE) --build $(BUILD_BENCH) -j$(JOBS)
+	./$(BUILD_BENCH)/bench/hcm_bench
+
+install: build
+	$(CMAKE) --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_BENCH)

@@ -1,0 +1,175 @@
+/* segment/layout.h - THE shared-memory layout of hcm. No other file defines
+ * a byte of it.
+ *
+ * A topic segment is a file in /dev/shm named hcm.<domain>.t.<name> ('/' in
+ * the name written as ':'; see segment/name.c). It is created under no name
+ * (O_TMPFILE), sized with posix_fallocate, given its mode with fchmod, fully
+ * initialised, and only then linked to its name: a process that can open the
+ * name always sees a complete header. All integers are little-endian and
+ * fixed-width; there are no pointers, only offsets; no pthread objects.
+ *
+ * Header (768 bytes, then the slots):
+ *
+ * | offset | size | field            | written by            | read by            |
+ * |--------|------|------------------|-----------------------|--------------------|
+ * |      0 |    8 | magic            | creator, before link  | everyone at attach |
+ * |      8 |    4 | version          | creator               | attach             |
+ * |     12 |    4 | header_size      | creator               | attach             |
+ * |     16 |    8 | total_size       | creator               | attach (== fstat)  |
+ * |     24 |    4 | slot_count N     | creator               | attach             |
+ * |     28 |    4 | slot_stride      | creator               | attach             |
+ * |     32 |    8 | max_payload      | creator               | attach             |
+ * |     40 |    8 | create_time_ns   | creator (REALTIME)    | tools              |
+ * |     48 |    4 | seg_kind         | creator (1 = topic)   | attach             |
+ * |     56 |    4 | state (atomic)   | unlinker: LIVE->RETIRED | every read (cheap) |
+ * |     64 |  256 | type descriptor  | creator               | attach             |
+ * |    320 |    8 | wlock (atomic)   | publishers (CAS)      | publishers         |
+ * |    328 |    8 | write_seq (atomic)| lock holder          | latest(), take() on overrun |
+ * |    336 |    8 | last_publish_ns  | lock holder           | tools              |
+ * |    344 |    8 | lock_steals      | lock thief            | tools              |
+ * |    384 |    4 | futex word       | publishers (bump)     | sleeping readers   |
+ * |    388 |    4 | waiters          | sleeping readers      | publishers         |
+ * |    448 |  256 | owners[16]       | publishers (CAS)      | liveness, tools    |
+ * |    768 |  N*stride | slots       | lock holder           | subscribers        |
+ *
+ * Each region that different parties write sits on its own 64-byte line:
+ * identity (0), type (64..319, immutable), writer line (320), wake line
+ * (384), owners (448..703). Slot i starts at 768 + i * slot_stride; stride is
+ * a multiple of 64 and at least 32 + max_payload:
+ *
+ * | slot offset | size | field        |
+ * |-------------|------|--------------|
+ * |           0 |    8 | seq (atomic) | 0 never written; 2s+1 writing sample s; 2s+2 holds sample s |
+ * |           8 |    8 | timestamp_ns | CLOCK_MONOTONIC publish time |
+ * |          16 |    8 | len          | payload bytes (<= max_payload) |
+ * |          24 |    8 | reserved     | |
+ * |          32 |  len | payload      | 32-byte aligned |
+ *
+ * wlock and owners[].id hold a process identity: (pid << 32) | (start time in
+ * clock ticks, low 32 bits, never 0); wlock uses the thread id and the
+ * thread's start time. Liveness = kill(id, 0) succeeds and /proc/<id>/stat
+ * shows the same start time, so a recycled pid does not pass for the dead one.
+ *
+ * What a crash leaves behind:
+ * - before the link: nothing (an O_TMPFILE has no name; it vanishes).
+ * - a publisher between taking wlock and releasing it: wlock names a dead
+ *   thread, the slot it was writing has an odd seq (readers skip it: no torn
+ *   sample is ever returned), write_seq was not advanced. The next publisher
+ *   sees the dead holder, takes the lock over (lock_steals++) and rewrites
+ *   the same sequence number into the same slot.
+ * - a publisher between its slot commit and the write_seq store: the sample
+ *   is committed in its slot; take() delivers it; the next lock holder
+ *   re-publishes the same sequence number over it (harmless: readers either
+ *   got the first copy or see the second).
+ * - a sleeping reader: waiters stays too high; publishers then make one
+ *   useless FUTEX_WAKE per publish (a cost, not a hang).
+ * - all publishers: the segment stays with its last samples (by design, as
+ *   the original: a restarted program or a late subscriber sees the last
+ *   value). hcm_topic_reclaim()/`hcm clean` remove it.
+ *
+ * Everything read from a segment is untrusted: attach validates the header
+ * against fstat and copies the geometry into the handle, which never reads
+ * it again; per-read fields (seq, len, write_seq) are range-checked and every
+ * loop that depends on them is bounded.
+ */
+#ifndef HCM_SEGMENT_LAYOUT_H
+#define HCM_SEGMENT_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hcm/type.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "hcm segments are little-endian; this target is not"
+#endif
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+
+#define HCM_SEG_MAGIC 0x3143504f544d4348ull /* "HCMTOPC1" little-endian */
+#define HCM_SEG_VERSION 1u
+#define HCM_SEG_KIND_TOPIC 1u
+#define HCM_SEG_STATE_LIVE 1u
+#define HCM_SEG_STATE_RETIRED 2u
+#define HCM_SEG_LINE 64u
+#define HCM_SEG_OWNERS 16u
+#define HCM_OWNER_OPEN 1u
+#define HCM_OWNER_CLOSED 2u
+
+typedef struct hcm_seg_owner {
+    _Atomic uint64_t id;    /* process identity, 0 = free */
+    _Atomic uint32_t state; /* HCM_OWNER_OPEN / HCM_OWNER_CLOSED */
+    uint32_t reserved;
+} hcm_seg_owner;
+
+typedef struct hcm_seg_header {
+    /* line 0: identity, immutable after link (except state) */
+    uint64_t magic;
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t total_size;
+    uint32_t slot_count;
+    uint32_t slot_stride;
+    uint64_t max_payload;
+    int64_t create_time_ns;
+    uint32_t seg_kind;
+    uint32_t reserved0;
+    _Atomic uint32_t state;
+    uint32_t reserved1;
+    /* lines 1..4: type descriptor, immutable */
+    hcm_type type;
+    uint8_t type_pad[256 - sizeof(hcm_type)];
+    /* line 5: written by the lock holder */
+    _Atomic uint64_t wlock;
+    _Atomic uint64_t write_seq;
+    _Atomic int64_t last_publish_ns;
+    _Atomic uint64_t lock_steals;
+    uint8_t pad5[32];
+    /* line 6: wake-up */
+    _Atomic uint32_t futex;
+    _Atomic uint32_t waiters;
+    uint8_t pad6[56];
+    /* lines 7..10: publisher owners */
+    hcm_seg_owner owners[HCM_SEG_OWNERS];
+    uint8_t pad_end[64];
+} hcm_seg_header;
+
+typedef struct hcm_seg_slot {
+    _Atomic uint64_t seq;
+    _Atomic int64_t timestamp_ns;
+    _Atomic uint64_t len;
+    uint64_t reserved;
+    /* payload follows */
+} hcm_seg_slot;
+
+#define HCM_SEG_HEADER_SIZE 768u
+#define HCM_SEG_SLOT_HEADER 32u
+
+_Static_assert(sizeof(hcm_type) == 224, "type descriptor is 224 bytes");
+_Static_assert(offsetof(hcm_seg_header, magic) == 0, "layout");
+_Static_assert(offsetof(hcm_seg_header, version) == 8, "layout");
+_Static_assert(offsetof(hcm_seg_header, header_size) == 12, "layout");
+_Static_assert(offsetof(hcm_seg_header, total_size) == 16, "layout");
+_Static_assert(offsetof(hcm_seg_header, slot_count) == 24, "layout");
+_Static_assert(offsetof(hcm_seg_header, slot_stride) == 28, "layout");
+_Static_assert(offsetof(hcm_seg_header, max_payload) == 32, "layout");
+_Static_assert(offsetof(hcm_seg_header, create_time_ns) == 40, "layout");
+_Static_assert(offsetof(hcm_seg_header, seg_kind) == 48, "layout");
+_Static_assert(offsetof(hcm_seg_header, state) == 56, "layout");
+_Static_assert(offsetof(hcm_seg_header, type) == 64, "layout");
+_Static_assert(offsetof(hcm_seg_header, wlock) == 320, "layout");
+_Static_assert(offsetof(hcm_seg_header, write_seq) == 328, "layout");
+_Static_assert(offsetof(hcm_seg_header, last_publish_ns) == 336, "layout");
+_Static_assert(offsetof(hcm_seg_header, lock_steals) == 344, "layout");
+_Static_assert(offsetof(hcm_seg_header, futex) == 384, "layout");
+_Static_assert(offsetof(hcm_seg_header, waiters) == 388, "layout");
+_Static_assert(offsetof(hcm_seg_header, owners) == 448, "layout");
+_Static_assert(sizeof(hcm_seg_owner) == 16, "layout");
+_Static_assert(sizeof(hcm_seg_header) == HCM_SEG_HEADER_SIZE, "layout");
+_Static_assert(offsetof(hcm_seg_slot, seq) == 0, "layout");
+_Static_assert(offsetof(hcm_seg_slot, timestamp_ns) == 8, "layout");
+_Static_assert(offsetof(hcm_seg_slot, len) == 16, "layout");
+_Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
+
+#endif /* HCM_SEGMENT_LAYOUT_H */

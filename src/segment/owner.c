@@ -1,0 +1,103 @@
+/* segment/owner.c - see owner.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "segment/owner.h"
+
+/* Reads the start time (clock ticks since boot) of a task from `path`
+ * (/proc/<pid>/stat or /proc/<pid>/task/<tid>/stat). 0 if unreadable. */
+static uint64_t read_start_time(const char *path)
+{
+    char buf[1024];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *p;
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* The command name (field 2) may hold spaces and ')'; skip past the last ')'. */
+    p = strrchr(buf, ')');
+    if (p == NULL)
+        return 0;
+    p++;
+    /* p is at the space before field 3 (state); move to the one before
+     * field 22 (start time). */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (p == NULL)
+            return 0;
+    }
+    return strtoull(p + 1, NULL, 10);
+}
+
+static uint64_t make_id(uint32_t pid, uint64_t start)
+{
+    uint32_t lo = (uint32_t)start;
+    if (lo == 0)
+        lo = 1;
+    return ((uint64_t)pid << 32) | lo;
+}
+
+static uint64_t process_id_cache;
+static pid_t process_id_pid;
+
+uint64_t hcm__self_process_id(void)
+{
+    /* Not atomic: two threads racing here compute the same value. The pid
+     * check refreshes the cache in a forked child. */
+    pid_t pid = getpid();
+    if (process_id_pid != pid || process_id_cache == 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        process_id_cache = make_id((uint32_t)pid, read_start_time(path));
+        process_id_pid = pid;
+    }
+    return process_id_cache;
+}
+
+static _Thread_local uint64_t thread_id_cache;
+static _Thread_local pid_t thread_id_tid;
+
+uint64_t hcm__self_thread_id(void)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (thread_id_tid != tid || thread_id_cache == 0) {
+        char path[96];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)getpid(), (int)tid);
+        thread_id_cache = make_id((uint32_t)tid, read_start_time(path));
+        thread_id_tid = tid;
+    }
+    return thread_id_cache;
+}
+
+int hcm__id_alive(uint64_t id)
+{
+    uint32_t pid = hcm__id_pid(id);
+    char path[64];
+    uint64_t start;
+    int saved = errno;
+    if (id == 0 || pid == 0 || pid > (uint32_t)INT32_MAX)
+        return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+        errno = saved;
+        return 0;
+    }
+    errno = saved;
+    /* /proc/<tid>/stat resolves thread ids too. */
+    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    start = read_start_time(path);
+    if (start == 0)
+        return access(path, F_OK) == 0 ? 1 : 0; /* unreadable but present: alive */
+    return make_id(pid, start) == id;
+}

@@ -1,0 +1,66 @@
+/* segment/segment.h - create, open, validate, map and remove segments.
+ *
+ * An hcm_seg is one process's mapping of a topic segment plus the geometry it
+ * validated at attach. The geometry is read from shared memory exactly once,
+ * into this struct; nothing later trusts the header's copy. */
+#ifndef HCM_SEGMENT_SEGMENT_H
+#define HCM_SEGMENT_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hcm/type.h"
+#include "segment/layout.h"
+#include "segment/name.h"
+
+#define HCM__EEXIST 1000 /* internal: create lost the race, open instead */
+
+typedef struct hcm_seg {
+    hcm_seg_header *hdr;        /* the mapping */
+    unsigned char *slots_base;  /* hdr + HCM_SEG_HEADER_SIZE */
+    size_t map_size;
+    uint32_t slot_count;        /* validated copies */
+    uint32_t slot_stride;
+    uint64_t max_payload;
+    hcm_type type;
+    dev_t dev;                  /* identity of the file we mapped */
+    ino_t ino;
+    uint32_t mode;
+    uid_t uid;
+} hcm_seg;
+
+/* Opens and validates the existing segment at name->path. `writable` maps it
+ * read-write (publishers and subscribers: sleepers count themselves), else
+ * read-only (inspection). HCM_ENOENT if it does not exist; HCM_EPERM,
+ * HCM_ECORRUPT, HCM_ESYS otherwise, with a detail naming the file. */
+int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable);
+
+/* Creates a new segment atomically and registers the caller as owner
+ * *ownerp. HCM__EEXIST if one appeared meanwhile (the caller opens it). */
+int hcm__seg_create(hcm_seg *seg, const hcm_seg_name *name, const hcm_type *type,
+                    uint32_t slots, uint64_t max_payload, uint32_t mode, uint32_t *ownerp);
+
+/* Unmaps. NULL-safe, idempotent. */
+void hcm__seg_close(hcm_seg *seg);
+
+/* Marks the segment retired (attached processes notice) and removes its name
+ * if the name still refers to this segment. */
+int hcm__seg_retire(hcm_seg *seg, const hcm_seg_name *name);
+
+/* Registers this process as an open publisher in the owners table.
+ * HCM_EBUSY if all entries hold live publishers. */
+int hcm__seg_register(hcm_seg *seg, uint32_t *ownerp);
+
+/* Marks owner entry `idx` closed (keeps the identity for liveness). */
+void hcm__seg_unregister(hcm_seg *seg, uint32_t idx);
+
+/* Owner statistics: recorded owners, alive owners, open publishers alive. */
+void hcm__seg_owners(const hcm_seg *seg, uint32_t *owners, uint32_t *alive, uint32_t *open_alive);
+
+static inline void *hcm__seg_slot(const hcm_seg *seg, uint64_t seq)
+{
+    return seg->slots_base + (size_t)(seq % seg->slot_count) * seg->slot_stride;
+}
+
+#endif

@@ -1,0 +1,342 @@
+/* topic/subscriber.c - attaching to a topic, reading and waiting. */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error_internal.h"
+#include "segment/segment.h"
+#include "sync/sync.h"
+#include "topic/ring.h"
+
+struct hcm_subscriber {
+    hcm_seg seg;            /* seg.hdr == NULL: not attached (yet) */
+    hcm_seg_name name;
+    hcm_type type;          /* kind NONE: any */
+    int64_t expiry_ns;
+    int64_t spin_ns;
+    hcm_ring_cursor cur;
+    int attached_once;      /* a later attach starts at sequence 0 */
+    int view_active;
+    uint64_t view_seq;
+    uint64_t view_word;
+};
+
+void hcm_subscriber_attr_init(hcm_subscriber_attr *attr)
+{
+    if (attr == NULL)
+        return;
+    memset(attr, 0, sizeof *attr);
+    attr->type.kind = HCM_TYPE_NONE;
+    attr->expiry_ns = HCM_DEFAULT_EXPIRY_NS;
+    attr->spin_ns = HCM_DEFAULT_SPIN_NS;
+    attr->domain = NULL;
+}
+
+/* Attaches if not attached. HCM_OK attached, HCM_EAGAIN no topic yet, or an
+ * error (type mismatch, permission, corruption). */
+static int attach(hcm_subscriber *sub)
+{
+    int rc = hcm__seg_open(&sub->seg, &sub->name, 1);
+    if (rc == HCM_ENOENT)
+        return HCM_EAGAIN;
+    if (rc != HCM_OK)
+        return rc;
+    if (sub->type.kind != HCM_TYPE_NONE && !hcm_type_equal(&sub->type, &sub->seg.type)) {
+        char have[160], want[160];
+        hcm_type_format(&sub->seg.type, have, sizeof have);
+        hcm_type_format(&sub->type, want, sizeof want);
+        hcm__seg_close(&sub->seg);
+        return hcm__fail(HCM_ETYPE, "topic '%s' has type %s; this subscriber expects %s",
+                         sub->name.topic, have, want);
+    }
+    sub->cur.pending_lost = 0; /* total_lost carries over a re-attach */
+    if (!sub->attached_once) {
+        /* Deliver what is published from now on. acquire: pairs with (W3). */
+        sub->cur.next = atomic_load_explicit(&sub->seg.hdr->write_seq, memory_order_acquire);
+        if (sub->cur.next >= HCM_RING_SEQ_MAX)
+            sub->cur.next = 0;
+    } else {
+        sub->cur.next = 0; /* a new segment: all of it is new to us */
+    }
+    sub->attached_once = 1;
+    return HCM_OK;
+}
+
+/* Attached and current: re-attaches after the segment was retired. One
+ * load of a read-mostly line when nothing changed: no system call. */
+static int ensure(hcm_subscriber *sub)
+{
+    if (sub->seg.hdr != NULL) {
+        /* acquire: pairs with (R1) release in hcm__seg_retire */
+        if (atomic_load_explicit(&sub->seg.hdr->state, memory_order_acquire) ==
+            HCM_SEG_STATE_LIVE)
+            return HCM_OK;
+        hcm__seg_close(&sub->seg);
+        sub->attached_once = 1;
+        sub->view_active = 0;
+    }
+    return attach(sub);
+}
+
+int hcm_subscriber_open(hcm_subscriber **subp, const char *topic, const hcm_subscriber_attr *attr)
+{
+    hcm_subscriber_attr defaults;
+    hcm_subscriber *sub;
+    int rc;
+
+    hcm__clear_error();
+    if (subp == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_open: subp is NULL");
+    *subp = NULL;
+    if (attr == NULL) {
+        hcm_subscriber_attr_init(&defaults);
+        attr = &defaults;
+    }
+    if (attr->type.kind != HCM_TYPE_NONE && hcm_type_validate(&attr->type) != HCM_OK)
+        return hcm__fail(HCM_EINVAL, "invalid type descriptor (kind %u)", attr->type.kind);
+    if (attr->expiry_ns < 0)
+        return hcm__fail(HCM_EINVAL, "expiry %lld ns is negative (0 = never expires)",
+                         (long long)attr->expiry_ns);
+    sub = calloc(1, sizeof *sub);
+    if (sub == NULL)
+        return hcm__fail(HCM_ENOMEM, "out of memory");
+    rc = hcm__name_make(&sub->name, attr->domain, 't', topic);
+    if (rc != HCM_OK) {
+        free(sub);
+        return rc;
+    }
+    sub->type = attr->type;
+    sub->expiry_ns = attr->expiry_ns;
+    sub->spin_ns = attr->spin_ns;
+    rc = attach(sub);
+    if (rc == HCM_EAGAIN) {
+        sub->attached_once = 1; /* the topic appears later: take from its start */
+        hcm__clear_error();
+        rc = HCM_OK;
+    }
+    if (rc != HCM_OK) {
+        free(sub);
+        return rc;
+    }
+    *subp = sub;
+    return HCM_OK;
+}
+
+void hcm_subscriber_close(hcm_subscriber *sub)
+{
+    if (sub == NULL)
+        return;
+    hcm__seg_close(&sub->seg);
+    free(sub);
+}
+
+static int read_common(hcm_subscriber *sub, const char *what)
+{
+    if (sub == NULL)
+        return hcm__fail(HCM_EINVAL, "%s: NULL subscriber", what);
+    sub->view_active = 0;
+    return ensure(sub);
+}
+
+int hcm_subscriber_latest(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample_info *infop)
+{
+    hcm_sample_info info;
+    int rc;
+    if (buf == NULL && cap != 0)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_latest: NULL buffer");
+    if ((rc = read_common(sub, "hcm_subscriber_latest")) != HCM_OK)
+        return rc;
+    memset(&info, 0, sizeof info);
+    rc = hcm__ring_latest(&sub->seg, &sub->cur, buf, cap, &info);
+    if (infop)
+        *infop = info;
+    if (rc == HCM_OK && sub->expiry_ns > 0 && hcm__now_ns() - info.timestamp_ns >= sub->expiry_ns)
+        rc = HCM_ESTALE;
+    return rc;
+}
+
+int hcm_subscriber_take(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample_info *infop)
+{
+    hcm_sample_info info;
+    int rc;
+    if (buf == NULL && cap != 0)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_take: NULL buffer");
+    if ((rc = read_common(sub, "hcm_subscriber_take")) != HCM_OK)
+        return rc;
+    memset(&info, 0, sizeof info);
+    /* buf may be NULL with cap 0 (zero-length samples); pass a dummy so the
+     * ring copies rather than views. */
+    rc = hcm__ring_take(&sub->seg, &sub->cur, buf != NULL ? buf : (void *)&info, cap, &info,
+                        NULL, NULL);
+    if (infop)
+        *infop = info;
+    return rc;
+}
+
+int hcm_subscriber_view(hcm_subscriber *sub, const void **datap, hcm_sample_info *infop)
+{
+    hcm_sample_info info;
+    int rc;
+    if (datap == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_view: datap is NULL");
+    if ((rc = read_common(sub, "hcm_subscriber_view")) != HCM_OK)
+        return rc;
+    memset(&info, 0, sizeof info);
+    rc = hcm__ring_take(&sub->seg, &sub->cur, NULL, 0, &info, datap, &sub->view_word);
+    if (rc == HCM_OK) {
+        sub->view_active = 1;
+        sub->view_seq = info.seq;
+    }
+    if (infop)
+        *infop = info;
+    return rc;
+}
+
+int hcm_subscriber_release(hcm_subscriber *sub)
+{
+    if (sub == NULL || !sub->view_active || sub->seg.hdr == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_release: no view is outstanding");
+    sub->view_active = 0;
+    if (!hcm__ring_view_valid(&sub->seg, sub->view_seq, sub->view_word))
+        return hcm__fail(HCM_EOVERRUN,
+                         "topic '%s': sample %llu was overwritten while it was viewed",
+                         sub->name.topic, (unsigned long long)sub->view_seq);
+    return HCM_OK;
+}
+
+static int sleep_until(int64_t deadline_ns, int64_t max_ns)
+{
+    int64_t now = hcm__now_ns();
+    int64_t d = max_ns;
+    struct timespec ts;
+    if (deadline_ns >= 0 && deadline_ns - now < d)
+        d = deadline_ns - now;
+    if (d <= 0)
+        return HCM_OK;
+    ts.tv_sec = (time_t)(d / 1000000000ll);
+    ts.tv_nsec = (long)(d % 1000000000ll);
+    if (nanosleep(&ts, NULL) != 0 && errno == EINTR)
+        return HCM_EINTR;
+    return HCM_OK;
+}
+
+static int past(int64_t deadline_ns)
+{
+    return deadline_ns >= 0 && hcm__now_ns() >= deadline_ns;
+}
+
+static int retired(const hcm_subscriber *sub)
+{
+    /* acquire: pairs with (R1) release in hcm__seg_retire */
+    return atomic_load_explicit(&sub->seg.hdr->state, memory_order_acquire) != HCM_SEG_STATE_LIVE;
+}
+
+/* Spins for up to spin_ns (or the deadline): pause for the first
+ * microsecond, then sched_yield, so that on a shared core the peer gets the
+ * CPU. spin_ns < 0 (polling mode) pauses until the deadline and never yields.
+ * 1 if ready or retired, 0 if the budget ran out. */
+#define PAUSE_PHASE_NS 1000
+
+static int spin(hcm_subscriber *sub, int64_t deadline_ns)
+{
+    int64_t start = hcm__now_ns();
+    int64_t budget = sub->spin_ns;
+    int yielding = 0;
+    for (unsigned i = 0;; i++) {
+        if (hcm__ring_ready(&sub->seg, &sub->cur))
+            return 1;
+        if (yielding || (i & 15) == 0) {
+            int64_t now = hcm__now_ns();
+            if (retired(sub))
+                return 1;
+            if (deadline_ns >= 0 && now >= deadline_ns)
+                return 0;
+            if (budget >= 0 && now - start >= budget)
+                return 0;
+            if (budget >= 0 && now - start >= PAUSE_PHASE_NS)
+                yielding = 1;
+        }
+        if (yielding)
+            sched_yield();
+        else
+            hcm__cpu_relax();
+    }
+}
+
+int hcm_subscriber_wait(hcm_subscriber *sub, int64_t timeout_ns)
+{
+    int64_t deadline;
+    int rc;
+    if (sub == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_wait: NULL subscriber");
+    deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
+    for (;;) {
+        rc = ensure(sub);
+        if (rc == HCM_EAGAIN) { /* no topic yet: poll for it */
+            if (timeout_ns == 0 || past(deadline))
+                return HCM_ETIMEDOUT;
+            if ((rc = sleep_until(deadline, 1000000)) != HCM_OK)
+                return rc;
+            continue;
+        }
+        if (rc != HCM_OK)
+            return rc;
+        if (hcm__ring_ready(&sub->seg, &sub->cur))
+            return HCM_OK;
+        if (timeout_ns == 0 || past(deadline))
+            return HCM_ETIMEDOUT;
+        if (sub->spin_ns != 0 && spin(sub, deadline)) {
+            if (retired(sub))
+                continue;
+            return HCM_OK;
+        }
+        if (sub->spin_ns < 0) /* polling mode spins to the deadline */
+            return HCM_ETIMEDOUT;
+
+        hcm_seg_header *h = sub->seg.hdr;
+        /* acquire: a bump we read was made after the sample it announces */
+        uint32_t word = atomic_load_explicit(&h->futex, memory_order_acquire);
+        /* relaxed increment, then (S5) seq_cst fence: pairs with (W5) in the
+         * publisher (see ring.h). */
+        atomic_fetch_add_explicit(&h->waiters, 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+        int ready = hcm__ring_ready(&sub->seg, &sub->cur) || retired(sub);
+        int w = ready ? 0 : hcm__futex_wait(&h->futex, word, deadline);
+        /* relaxed: the count is only a hint for publishers */
+        atomic_fetch_sub_explicit(&h->waiters, 1, memory_order_relaxed);
+        if (retired(sub))
+            continue;
+        if (hcm__ring_ready(&sub->seg, &sub->cur))
+            return HCM_OK;
+        if (w == EINTR)
+            return hcm__fail(HCM_EINTR, "wait on topic '%s' interrupted by a signal",
+                             sub->name.topic);
+        if (w == ETIMEDOUT || past(deadline))
+            return HCM_ETIMEDOUT;
+    }
+}
+
+uint64_t hcm_subscriber_lost(const hcm_subscriber *sub)
+{
+    return sub != NULL ? sub->cur.total_lost : 0;
+}
+
+int hcm_subscriber_type(hcm_subscriber *sub, hcm_type *typep)
+{
+    int rc;
+    if (sub == NULL || typep == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_type: NULL argument");
+    if ((rc = ensure(sub)) != HCM_OK)
+        return rc;
+    *typep = sub->seg.type;
+    return HCM_OK;
+}
+
+uint64_t hcm_subscriber_max_payload(hcm_subscriber *sub)
+{
+    if (sub == NULL || ensure(sub) != HCM_OK)
+        return 0;
+    return sub->seg.max_payload;
+}
