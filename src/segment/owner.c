@@ -1,6 +1,8 @@
 /* segment/owner.c - see owner.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,34 +51,62 @@ static uint64_t make_id(uint32_t pid, uint64_t start)
     return ((uint64_t)pid << 32) | lo;
 }
 
-static uint64_t process_id_cache;
-static pid_t process_id_pid;
+/* The caches below must not cost a system call per use (the publisher asks
+ * for its thread identity on every publish), so instead of comparing
+ * getpid()/gettid() they compare a fork generation that an atfork handler
+ * bumps in the child. */
+static _Atomic unsigned fork_generation = 1;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    /* relaxed: the child runs single-threaded right after fork */
+    atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void install_atfork(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+static unsigned current_generation(void)
+{
+    pthread_once(&atfork_once, install_atfork);
+    /* relaxed: only this thread's own fork history matters */
+    return atomic_load_explicit(&fork_generation, memory_order_relaxed);
+}
+
+static _Atomic uint64_t process_id_cache;
+static _Atomic unsigned process_id_generation;
 
 uint64_t hcm__self_process_id(void)
 {
-    /* Not atomic: two threads racing here compute the same value. The pid
-     * check refreshes the cache in a forked child. */
-    pid_t pid = getpid();
-    if (process_id_pid != pid || process_id_cache == 0) {
+    unsigned gen = current_generation();
+    /* acquire: pairs with the release store below, so a thread that sees the
+     * generation also sees the cached id. Racing threads store equal values. */
+    if (atomic_load_explicit(&process_id_generation, memory_order_acquire) != gen) {
         char path[64];
+        pid_t pid = getpid();
         snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        process_id_cache = make_id((uint32_t)pid, read_start_time(path));
-        process_id_pid = pid;
+        atomic_store_explicit(&process_id_cache, make_id((uint32_t)pid, read_start_time(path)),
+                              memory_order_relaxed);
+        atomic_store_explicit(&process_id_generation, gen, memory_order_release);
     }
-    return process_id_cache;
+    return atomic_load_explicit(&process_id_cache, memory_order_relaxed);
 }
 
 static _Thread_local uint64_t thread_id_cache;
-static _Thread_local pid_t thread_id_tid;
+static _Thread_local unsigned thread_id_generation;
 
 uint64_t hcm__self_thread_id(void)
 {
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    if (thread_id_tid != tid || thread_id_cache == 0) {
+    unsigned gen = current_generation();
+    if (thread_id_generation != gen) {
         char path[96];
+        pid_t tid = (pid_t)syscall(SYS_gettid);
         snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)getpid(), (int)tid);
         thread_id_cache = make_id((uint32_t)tid, read_start_time(path));
-        thread_id_tid = tid;
+        thread_id_generation = gen;
     }
     return thread_id_cache;
 }
