@@ -206,12 +206,14 @@ int hcm__ring_take(const hcm_seg *seg, hcm_ring_cursor *cur, void *buf, size_t c
         if (v < 2 * c + 2)
             return HCM_EAGAIN; /* not written yet, or being written */
         /* The slot moved past c: we were lapped. Skip to the oldest sample
-         * that cannot be under rewrite. (R4) acquire: pairs with (W3). */
+         * the ring still holds, w - N; if a writer is rewriting its slot
+         * right now, the next round sees that and moves on by one.
+         * (R4) acquire: pairs with (W3). */
         uint64_t w = atomic_load_explicit(&seg->hdr->write_seq, memory_order_acquire);
         if (w >= HCM_RING_SEQ_MAX)
             return hcm__fail(HCM_ECORRUPT, "write sequence %llu out of range",
                              (unsigned long long)w);
-        uint64_t oldest = w >= seg->slot_count ? w - seg->slot_count + 1 : 0;
+        uint64_t oldest = w >= seg->slot_count ? w - seg->slot_count : 0;
         uint64_t nc = oldest > c ? oldest : c + 1;
         cur->pending_lost += nc - c;
         cur->total_lost += nc - c;
