@@ -90,7 +90,7 @@ HCM_API int hcm_type_equal(const hcm_type *a, const hcm_type *b);
  * BYTES, STRING and NONE. */
 HCM_API uint64_t hcm_type_fixed_size(const hcm_type *type);
 
-/* Writes a readable name ("float64", "uint8[480,640]", "struct Pose <3d4d>",
+/* Writes a readable name ("float64", "uint8[480,640]", "struct Pose '<3d4d'",
  * "bytes", "string") into buf (always NUL-terminated when cap > 0) and
  * returns buf. */
 HCM_API const char *hcm_type_format(const hcm_type *type, char *buf, size_t cap);

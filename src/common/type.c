@@ -227,7 +227,7 @@ const char *hcm_type_format(const hcm_type *t, char *buf, size_t cap)
         return buf;
     }
     if (t->kind == HCM_TYPE_STRUCT || (t->kind == HCM_TYPE_ARRAY && t->elem_kind == HCM_TYPE_STRUCT))
-        w = snprintf(buf, cap, "struct %s <%s>", t->name, t->format);
+        w = snprintf(buf, cap, "struct %s '%s'", t->name, t->format);
     else if (t->kind == HCM_TYPE_ARRAY)
         w = snprintf(buf, cap, "%s", kinds[t->elem_kind].name);
     else

@@ -143,6 +143,10 @@ typedef struct hcm_seg_slot {
     /* payload follows */
 } hcm_seg_slot;
 
+/* Largest sequence number a valid segment holds: 2^62 (at 10^9 samples per
+ * second that is 146 years); beyond it seq arithmetic (2s+2) could wrap. */
+#define HCM_SEG_SEQ_MAX (1ull << 62)
+
 #define HCM_SEG_HEADER_SIZE 768u
 #define HCM_SEG_SLOT_HEADER 32u
 

@@ -132,6 +132,13 @@ int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
         memset(seg, 0, sizeof *seg);
         return rc;
     }
+    /* relaxed: a plausibility check of a counter that keeps moving */
+    if (atomic_load_explicit(&((hcm_seg_header *)map)->write_seq, memory_order_relaxed) >=
+        HCM_SEG_SEQ_MAX) {
+        munmap(map, (size_t)st.st_size);
+        memset(seg, 0, sizeof *seg);
+        return hcm__fail(HCM_ECORRUPT, "%s: write sequence beyond 2^62", name->path);
+    }
     seg->hdr = map;
     seg->slots_base = (unsigned char *)map + HCM_SEG_HEADER_SIZE;
     seg->map_size = (size_t)st.st_size;

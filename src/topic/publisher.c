@@ -75,7 +75,7 @@ static int attach(hcm_publisher *pub)
         hcm_type_format(&pub->type, want, sizeof want);
         rc = hcm__fail(mismatch,
                        "topic '%s' has type %s with max payload %llu; this publisher wants "
-                       "%s with max payload %llu (%u live owner%s keep the old one)",
+                       "%s with max payload %llu (%u live owner%s of the old one)",
                        pub->name.topic, have, (unsigned long long)pub->seg.max_payload, want,
                        (unsigned long long)pub->max_payload, alive, alive == 1 ? "" : "s");
         hcm__seg_close(&pub->seg);

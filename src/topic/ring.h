@@ -25,9 +25,7 @@
 #include "hcm/topic.h"
 #include "segment/segment.h"
 
-/* Largest sequence number we accept from a segment: 2^62 (at 10^9 samples
- * per second that is 146 years); beyond it seq arithmetic could wrap. */
-#define HCM_RING_SEQ_MAX (1ull << 62)
+#define HCM_RING_SEQ_MAX HCM_SEG_SEQ_MAX
 
 /* Takes the write lock within timeout_ns. HCM_OK, or HCM_EBUSY (a live
  * holder kept it, or this very thread holds it). Sets *stolen when it took

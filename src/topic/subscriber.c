@@ -64,18 +64,32 @@ static int attach(hcm_subscriber *sub)
     return HCM_OK;
 }
 
+static int retired(const hcm_subscriber *sub)
+{
+    /* acquire: pairs with (R1) release in hcm__seg_retire */
+    return atomic_load_explicit(&sub->seg.hdr->state, memory_order_acquire) != HCM_SEG_STATE_LIVE;
+}
+
+static void detach(hcm_subscriber *sub)
+{
+    hcm__seg_close(&sub->seg);
+    sub->attached_once = 1;
+    sub->view_active = 0;
+}
+
 /* Attached and current: re-attaches after the segment was retired. One
- * load of a read-mostly line when nothing changed: no system call. */
-static int ensure(hcm_subscriber *sub)
+ * load of a read-mostly line when nothing changed: no system call.
+ * With `drain`, a retired segment that still holds samples this subscriber
+ * has not taken stays attached until they are read, so unlinking a topic
+ * never drops samples silently. */
+static int ensure(hcm_subscriber *sub, int drain)
 {
     if (sub->seg.hdr != NULL) {
-        /* acquire: pairs with (R1) release in hcm__seg_retire */
-        if (atomic_load_explicit(&sub->seg.hdr->state, memory_order_acquire) ==
-            HCM_SEG_STATE_LIVE)
+        if (!retired(sub))
             return HCM_OK;
-        hcm__seg_close(&sub->seg);
-        sub->attached_once = 1;
-        sub->view_active = 0;
+        if (drain && hcm__ring_ready(&sub->seg, &sub->cur))
+            return HCM_OK;
+        detach(sub);
     }
     return attach(sub);
 }
@@ -132,12 +146,27 @@ void hcm_subscriber_close(hcm_subscriber *sub)
     free(sub);
 }
 
-static int read_common(hcm_subscriber *sub, const char *what)
+static int read_common(hcm_subscriber *sub, const char *what, int drain)
 {
     if (sub == NULL)
         return hcm__fail(HCM_EINVAL, "%s: NULL subscriber", what);
     sub->view_active = 0;
-    return ensure(sub);
+    return ensure(sub, drain);
+}
+
+/* take()/view() on a segment that was retired while we drained it: once it
+ * has nothing left, move to the new segment and try there. */
+static int take_any(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample_info *info,
+                    const void **viewp, uint64_t *view_wordp)
+{
+    int rc = hcm__ring_take(&sub->seg, &sub->cur, buf, cap, info, viewp, view_wordp);
+    if (rc == HCM_EAGAIN && retired(sub)) {
+        detach(sub);
+        rc = attach(sub);
+        if (rc == HCM_OK)
+            rc = hcm__ring_take(&sub->seg, &sub->cur, buf, cap, info, viewp, view_wordp);
+    }
+    return rc;
 }
 
 int hcm_subscriber_latest(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample_info *infop)
@@ -146,7 +175,7 @@ int hcm_subscriber_latest(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample
     int rc;
     if (buf == NULL && cap != 0)
         return hcm__fail(HCM_EINVAL, "hcm_subscriber_latest: NULL buffer");
-    if ((rc = read_common(sub, "hcm_subscriber_latest")) != HCM_OK)
+    if ((rc = read_common(sub, "hcm_subscriber_latest", 0)) != HCM_OK)
         return rc;
     memset(&info, 0, sizeof info);
     rc = hcm__ring_latest(&sub->seg, &sub->cur, buf, cap, &info);
@@ -163,13 +192,12 @@ int hcm_subscriber_take(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample_i
     int rc;
     if (buf == NULL && cap != 0)
         return hcm__fail(HCM_EINVAL, "hcm_subscriber_take: NULL buffer");
-    if ((rc = read_common(sub, "hcm_subscriber_take")) != HCM_OK)
+    if ((rc = read_common(sub, "hcm_subscriber_take", 1)) != HCM_OK)
         return rc;
     memset(&info, 0, sizeof info);
     /* buf may be NULL with cap 0 (zero-length samples); pass a dummy so the
      * ring copies rather than views. */
-    rc = hcm__ring_take(&sub->seg, &sub->cur, buf != NULL ? buf : (void *)&info, cap, &info,
-                        NULL, NULL);
+    rc = take_any(sub, buf != NULL ? buf : (void *)&info, cap, &info, NULL, NULL);
     if (infop)
         *infop = info;
     return rc;
@@ -181,10 +209,10 @@ int hcm_subscriber_view(hcm_subscriber *sub, const void **datap, hcm_sample_info
     int rc;
     if (datap == NULL)
         return hcm__fail(HCM_EINVAL, "hcm_subscriber_view: datap is NULL");
-    if ((rc = read_common(sub, "hcm_subscriber_view")) != HCM_OK)
+    if ((rc = read_common(sub, "hcm_subscriber_view", 1)) != HCM_OK)
         return rc;
     memset(&info, 0, sizeof info);
-    rc = hcm__ring_take(&sub->seg, &sub->cur, NULL, 0, &info, datap, &sub->view_word);
+    rc = take_any(sub, NULL, 0, &info, datap, &sub->view_word);
     if (rc == HCM_OK) {
         sub->view_active = 1;
         sub->view_seq = info.seq;
@@ -227,12 +255,6 @@ static int past(int64_t deadline_ns)
     return deadline_ns >= 0 && hcm__now_ns() >= deadline_ns;
 }
 
-static int retired(const hcm_subscriber *sub)
-{
-    /* acquire: pairs with (R1) release in hcm__seg_retire */
-    return atomic_load_explicit(&sub->seg.hdr->state, memory_order_acquire) != HCM_SEG_STATE_LIVE;
-}
-
 /* Spins for up to spin_ns (or the deadline): pause for the first
  * microsecond, then sched_yield, so that on a shared core the peer gets the
  * CPU. spin_ns < 0 (polling mode) pauses until the deadline and never yields.
@@ -273,7 +295,7 @@ int hcm_subscriber_wait(hcm_subscriber *sub, int64_t timeout_ns)
         return hcm__fail(HCM_EINVAL, "hcm_subscriber_wait: NULL subscriber");
     deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
     for (;;) {
-        rc = ensure(sub);
+        rc = ensure(sub, 1);
         if (rc == HCM_EAGAIN) { /* no topic yet: poll for it */
             if (timeout_ns == 0 || past(deadline))
                 return HCM_ETIMEDOUT;
@@ -328,7 +350,7 @@ int hcm_subscriber_type(hcm_subscriber *sub, hcm_type *typep)
     int rc;
     if (sub == NULL || typep == NULL)
         return hcm__fail(HCM_EINVAL, "hcm_subscriber_type: NULL argument");
-    if ((rc = ensure(sub)) != HCM_OK)
+    if ((rc = ensure(sub, 0)) != HCM_OK)
         return rc;
     *typep = sub->seg.type;
     return HCM_OK;
@@ -336,7 +358,7 @@ int hcm_subscriber_type(hcm_subscriber *sub, hcm_type *typep)
 
 uint64_t hcm_subscriber_max_payload(hcm_subscriber *sub)
 {
-    if (sub == NULL || ensure(sub) != HCM_OK)
+    if (sub == NULL || ensure(sub, 0) != HCM_OK)
         return 0;
     return sub->seg.max_payload;
 }
