@@ -131,8 +131,10 @@ typedef struct hcm_subscriber_attr {
 HCM_API void hcm_subscriber_attr_init(hcm_subscriber_attr *attr);
 
 /* Opens a subscriber on `topic`. The topic need not exist yet: the subscriber
- * attaches when it appears (reads return HCM_EAGAIN until then). take() then
- * delivers every sample published after this call.
+ * attaches when it appears (reads return HCM_EAGAIN until then; while it is
+ * missing, reads retry the attach with a backoff from 1 us to 1 ms, so a
+ * polling loop costs no system call per read and finds a new topic at most
+ * 1 ms late). take() then delivers every sample published after this call.
  * Errors: HCM_EINVAL, HCM_ENAME, HCM_ETYPE, HCM_EPERM, HCM_ECORRUPT, HCM_ENOMEM,
  * HCM_ESYS (the last four also later, from reads, if the topic appears so). */
 HCM_API int hcm_subscriber_open(hcm_subscriber **subp, const char *topic,

@@ -18,6 +18,8 @@ struct hcm_subscriber {
     int64_t spin_ns;
     hcm_ring_cursor cur;
     int attached_once;      /* a later attach starts at sequence 0 */
+    int64_t next_attach_ns; /* not attached: no attempt before this time */
+    int64_t attach_backoff_ns;
     int view_active;
     uint64_t view_seq;
     uint64_t view_word;
@@ -82,8 +84,13 @@ static void detach(hcm_subscriber *sub)
  * With `drain`, a retired segment that still holds samples this subscriber
  * has not taken stays attached until they are read, so unlinking a topic
  * never drops samples silently. */
+#define ATTACH_BACKOFF_MIN_NS 1000
+#define ATTACH_BACKOFF_MAX_NS 1000000
+
 static int ensure(hcm_subscriber *sub, int drain)
 {
+    int64_t now;
+    int rc;
     if (sub->seg.hdr != NULL) {
         if (!retired(sub))
             return HCM_OK;
@@ -91,7 +98,25 @@ static int ensure(hcm_subscriber *sub, int drain)
             return HCM_OK;
         detach(sub);
     }
-    return attach(sub);
+    /* No topic yet. Trying costs a failing open() (~2-4 us); a caller
+     * polling in a tight loop would pay it every call. So the attempts back
+     * off from 1 us to 1 ms between tries: a topic that appears is found at
+     * the next call after a short quiet spell, and at most 1 ms late. */
+    now = hcm__now_ns();
+    if (now < sub->next_attach_ns)
+        return HCM_EAGAIN;
+    rc = attach(sub);
+    if (rc == HCM_EAGAIN) {
+        sub->attach_backoff_ns = sub->attach_backoff_ns == 0 ? ATTACH_BACKOFF_MIN_NS
+                                 : sub->attach_backoff_ns >= ATTACH_BACKOFF_MAX_NS / 2
+                                     ? ATTACH_BACKOFF_MAX_NS
+                                     : sub->attach_backoff_ns * 2;
+        sub->next_attach_ns = now + sub->attach_backoff_ns;
+    } else {
+        sub->attach_backoff_ns = 0;
+        sub->next_attach_ns = 0;
+    }
+    return rc;
 }
 
 int hcm_subscriber_open(hcm_subscriber **subp, const char *topic, const hcm_subscriber_attr *attr)
