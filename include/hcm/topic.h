@@ -60,7 +60,8 @@ typedef struct hcm_publisher_attr {
     hcm_type type;          /* payload type; default BYTES */
     uint32_t buffer_num;    /* ring slots, 1..HCM_MAX_SLOTS; default 3 */
     uint64_t max_payload;   /* bytes; 0 = the type's fixed size, or 4096 for BYTES/STRING */
-    uint32_t mode;          /* permission bits of a new segment, applied with fchmod; 0600 */
+    uint32_t mode;          /* permission bits of a new segment, applied with fchmod; 0600.
+                               Must include 0600; bits outside 0777 are HCM_EINVAL */
     const char *domain;     /* NULL: $HCM_DOMAIN, else "0" */
     int64_t lock_timeout_ns;/* give up (HCM_EBUSY) when another live publisher holds the
                                topic's write lock longer than this; default 5 s */
@@ -107,7 +108,8 @@ HCM_API int hcm_publisher_loan(hcm_publisher *pub, size_t len, void **bufp);
  * the outstanding loan. */
 HCM_API int hcm_publisher_commit(hcm_publisher *pub, void *buf);
 
-/* Gives the loan back without publishing (consumes the loan). The slot's
+/* Gives the loan back without publishing (consumes the loan). No sequence
+ * number is used up: the next publish takes the one the loan had. The slot's
  * previous sample is gone; in-order readers count it as lost. */
 HCM_API int hcm_publisher_discard(hcm_publisher *pub, void *buf);
 
@@ -136,7 +138,9 @@ HCM_API void hcm_subscriber_attr_init(hcm_subscriber_attr *attr);
  * polling loop costs no system call per read and finds a new topic at most
  * 1 ms late). take() then delivers every sample published after this call.
  * Errors: HCM_EINVAL, HCM_ENAME, HCM_ETYPE, HCM_EPERM, HCM_ECORRUPT, HCM_ENOMEM,
- * HCM_ESYS (the last four also later, from reads, if the topic appears so). */
+ * HCM_ESYS. All but the first two can also come later from reads and waits,
+ * when the topic appears (or is re-created) with another type or a bad
+ * segment. */
 HCM_API int hcm_subscriber_open(hcm_subscriber **subp, const char *topic,
                                 const hcm_subscriber_attr *attr);
 
@@ -153,6 +157,12 @@ HCM_API int hcm_subscriber_latest(hcm_subscriber *sub, void *buf, size_t cap,
                                   hcm_sample_info *infop);
 
 /* Copies the next sample in publish order. HCM_EAGAIN: nothing new.
+ * buf may be NULL only with cap 0 (a zero-length sample fits; any other is
+ * HCM_EMSGSIZE).
+ * A slot whose length field exceeds the topic's max payload, or a write
+ * sequence beyond 2^62, is HCM_ECORRUPT (nothing copied); a damaged slot
+ * sequence word cannot be told from "not yet written" and reads as
+ * HCM_EAGAIN.
  * If the subscriber fell behind by more than the ring holds, the samples
  * overwritten meanwhile are skipped and counted in info->lost and in
  * hcm_subscriber_lost(). HCM_EMSGSIZE: cap too small (info->len tells; the
@@ -196,8 +206,10 @@ typedef struct hcm_topic_info {
     uint32_t slots;
     uint64_t max_payload;
     uint32_t publishers;     /* open publisher handles of live processes */
-    uint32_t owners;         /* processes that ever published here, recorded */
-    uint32_t owners_alive;   /* of those, still running */
+    uint32_t owners;         /* owner entries: one per publisher handle ever opened here
+                                (kept after close, reused when its process is dead),
+                                at most HCM_MAX_PUBLISHERS */
+    uint32_t owners_alive;   /* of those, entries whose process still runs */
     uint64_t publish_count;
     int64_t last_publish_ns; /* CLOCK_MONOTONIC; 0 = never */
     int64_t create_time_ns;  /* CLOCK_REALTIME */
@@ -207,7 +219,10 @@ typedef struct hcm_topic_info {
     uint32_t uid;            /* owner */
 } hcm_topic_info;
 
-/* Facts about one topic. HCM_ENOENT if it does not exist. domain NULL = default. */
+/* Facts about one topic. HCM_ENOENT if it does not exist. domain NULL = default.
+ * If the segment exists but cannot be read (HCM_EPERM, HCM_ECORRUPT), that
+ * code is returned and also stored in infop->error, with name, domain, uid,
+ * mode and size filled in. */
 HCM_API int hcm_topic_stat(const char *domain, const char *topic, hcm_topic_info *infop);
 
 /* All topics of a domain (NULL = default), sorted by name. On success
