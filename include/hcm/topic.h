@@ -179,6 +179,17 @@ HCM_API int hcm_subscriber_view(hcm_subscriber *sub, const void **datap,
                                 hcm_sample_info *infop);
 HCM_API int hcm_subscriber_release(hcm_subscriber *sub);
 
+/* For language bindings whose views can outlive hcm_subscriber_release()
+ * (a NumPy array over a slot): keeps the subscriber's current segment mapped
+ * until hcm_pin_release(), even across re-attach and hcm_subscriber_close(),
+ * so such a view never points at unmapped memory. Only the mapping is kept:
+ * the bytes may change once the view is released. HCM_EAGAIN if not
+ * attached. A pin may be released from any thread, after the subscriber is
+ * closed. */
+typedef struct hcm_pin hcm_pin;
+HCM_API int hcm_subscriber_pin(hcm_subscriber *sub, hcm_pin **pinp);
+HCM_API void hcm_pin_release(hcm_pin *pin);
+
 /* Waits until take() has something (or latest() has something newer than
  * what this subscriber read last). timeout_ns < 0 waits forever, 0 polls.
  * HCM_OK, HCM_ETIMEDOUT, HCM_EINTR (a signal arrived: check it, then call

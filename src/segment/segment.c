@@ -75,6 +75,44 @@ static int validate_header(hcm_seg *seg, const hcm_seg_header *h, uint64_t file_
     return HCM_OK;
 }
 
+/* Wraps a fresh mmap in a reference-counted mapping (1 reference). */
+static int adopt_mapping(hcm_seg *seg, void *map, size_t size)
+{
+    hcm_mapping *m = malloc(sizeof *m);
+    if (m == NULL) {
+        munmap(map, size);
+        return hcm__fail(HCM_ENOMEM, "out of memory");
+    }
+    m->base = map;
+    m->size = size;
+    /* relaxed: nobody else can see m yet */
+    atomic_init(&m->refs, 1);
+    seg->mapping = m;
+    return HCM_OK;
+}
+
+hcm_mapping *hcm__mapping_ref(hcm_seg *seg)
+{
+    if (seg == NULL || seg->mapping == NULL)
+        return NULL;
+    /* relaxed: the caller already holds a reference, so the count cannot
+     * reach zero meanwhile */
+    atomic_fetch_add_explicit(&seg->mapping->refs, 1, memory_order_relaxed);
+    return seg->mapping;
+}
+
+void hcm__mapping_unref(hcm_mapping *m)
+{
+    if (m == NULL)
+        return;
+    /* acq_rel: every access through any reference happens before the
+     * munmap done by whoever drops the last one */
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
+        munmap(m->base, m->size);
+        free(m);
+    }
+}
+
 int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
 {
     struct stat st;
@@ -139,6 +177,8 @@ int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
         memset(seg, 0, sizeof *seg);
         return hcm__fail(HCM_ECORRUPT, "%s: write sequence beyond 2^62", name->path);
     }
+    if ((rc = adopt_mapping(seg, map, (size_t)st.st_size)) != HCM_OK)
+        return rc;
     seg->hdr = map;
     seg->slots_base = (unsigned char *)map + HCM_SEG_HEADER_SIZE;
     seg->map_size = (size_t)st.st_size;
@@ -220,6 +260,8 @@ int hcm__seg_create(hcm_seg *seg, const hcm_seg_name *name, const hcm_type *type
                            name->topic);
         goto fail_fd;
     }
+    if ((rc = adopt_mapping(seg, map, (size_t)total)) != HCM_OK)
+        goto fail_fd;
     /* The file is fresh (zero-filled) and has no name yet: plain stores are
      * fine, and the link below publishes all of them (link() is a full
      * barrier as far as any opener is concerned: it must open and mmap after
@@ -241,7 +283,8 @@ int hcm__seg_create(hcm_seg *seg, const hcm_seg_name *name, const hcm_type *type
 
     if (link_into_place(fd, tmp_path, name->path) != 0) {
         err = errno;
-        munmap(map, (size_t)total);
+        hcm__mapping_unref(seg->mapping);
+        seg->mapping = NULL;
         close(fd);
         if (err == EEXIST)
             return HCM__EEXIST;
@@ -275,7 +318,7 @@ void hcm__seg_close(hcm_seg *seg)
 {
     if (seg == NULL || seg->hdr == NULL)
         return;
-    munmap(seg->hdr, seg->map_size);
+    hcm__mapping_unref(seg->mapping);
     memset(seg, 0, sizeof *seg);
 }
 

@@ -16,7 +16,16 @@
 
 #define HCM__EEXIST 1000 /* internal: create lost the race, open instead */
 
+/* A mapping shared by its segment handle and any pins (views that outlive a
+ * read, in language bindings); unmapped when the last reference goes. */
+typedef struct hcm_mapping {
+    void *base;
+    size_t size;
+    _Atomic uint32_t refs;
+} hcm_mapping;
+
 typedef struct hcm_seg {
+    hcm_mapping *mapping;       /* owns the mmap */
     hcm_seg_header *hdr;        /* the mapping */
     unsigned char *slots_base;  /* hdr + HCM_SEG_HEADER_SIZE */
     size_t map_size;
@@ -41,8 +50,14 @@ int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable);
 int hcm__seg_create(hcm_seg *seg, const hcm_seg_name *name, const hcm_type *type,
                     uint32_t slots, uint64_t max_payload, uint32_t mode, uint32_t *ownerp);
 
-/* Unmaps. NULL-safe, idempotent. */
+/* Drops the handle's reference to the mapping (unmapped when no pin holds
+ * it). NULL-safe, idempotent. */
 void hcm__seg_close(hcm_seg *seg);
+
+/* One more reference to the current mapping; returns it (NULL if none). */
+hcm_mapping *hcm__mapping_ref(hcm_seg *seg);
+/* Drops a reference; the last one unmaps. NULL-safe. */
+void hcm__mapping_unref(hcm_mapping *m);
 
 /* Marks the segment retired (attached processes notice) and removes its name
  * if the name still refers to this segment. */

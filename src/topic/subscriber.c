@@ -387,3 +387,19 @@ uint64_t hcm_subscriber_max_payload(hcm_subscriber *sub)
         return 0;
     return sub->seg.max_payload;
 }
+
+int hcm_subscriber_pin(hcm_subscriber *sub, hcm_pin **pinp)
+{
+    if (sub == NULL || pinp == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_pin: NULL argument");
+    *pinp = NULL;
+    if (sub->seg.hdr == NULL)
+        return HCM_EAGAIN;
+    *pinp = (hcm_pin *)hcm__mapping_ref(&sub->seg);
+    return HCM_OK;
+}
+
+void hcm_pin_release(hcm_pin *pin)
+{
+    hcm__mapping_unref((hcm_mapping *)pin);
+}
