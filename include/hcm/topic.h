@@ -113,6 +113,12 @@ HCM_API int hcm_publisher_commit(hcm_publisher *pub, void *buf);
  * previous sample is gone; in-order readers count it as lost. */
 HCM_API int hcm_publisher_discard(hcm_publisher *pub, void *buf);
 
+/* Keeps the publisher's current segment mapped until hcm_pin_release(), for
+ * bindings whose loan buffers can outlive commit() and close() (see
+ * hcm_subscriber_pin). HCM_EAGAIN if not attached. */
+typedef struct hcm_pin hcm_pin;
+HCM_API int hcm_publisher_pin(hcm_publisher *pub, hcm_pin **pinp);
+
 /* Geometry of the attached segment (as created, which may differ from the
  * attr of a publisher that joined). */
 HCM_API uint32_t hcm_publisher_slots(const hcm_publisher *pub);
@@ -186,7 +192,6 @@ HCM_API int hcm_subscriber_release(hcm_subscriber *sub);
  * the bytes may change once the view is released. HCM_EAGAIN if not
  * attached. A pin may be released from any thread, after the subscriber is
  * closed. */
-typedef struct hcm_pin hcm_pin;
 HCM_API int hcm_subscriber_pin(hcm_subscriber *sub, hcm_pin **pinp);
 HCM_API void hcm_pin_release(hcm_pin *pin);
 

@@ -284,3 +284,14 @@ uint64_t hcm_publisher_max_payload(const hcm_publisher *pub)
 {
     return pub != NULL ? pub->seg.max_payload : 0;
 }
+
+int hcm_publisher_pin(hcm_publisher *pub, hcm_pin **pinp)
+{
+    if (pub == NULL || pinp == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_publisher_pin: NULL argument");
+    *pinp = NULL;
+    if (pub->seg.hdr == NULL)
+        return HCM_EAGAIN;
+    *pinp = (hcm_pin *)hcm__mapping_ref(&pub->seg);
+    return HCM_OK;
+}
