@@ -185,6 +185,11 @@ HCM_API int hcm_subscriber_view(hcm_subscriber *sub, const void **datap,
                                 hcm_sample_info *infop);
 HCM_API int hcm_subscriber_release(hcm_subscriber *sub);
 
+/* Like release() but keeps the view: HCM_OK if the viewed sample is still
+ * intact now, HCM_EOVERRUN if a publisher overwrote it, HCM_EINVAL if no
+ * view is outstanding. */
+HCM_API int hcm_subscriber_check(hcm_subscriber *sub);
+
 /* For language bindings whose views can outlive hcm_subscriber_release()
  * (a NumPy array over a slot): keeps the subscriber's current segment mapped
  * until hcm_pin_release(), even across re-attach and hcm_subscriber_close(),

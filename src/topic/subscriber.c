@@ -259,6 +259,17 @@ int hcm_subscriber_release(hcm_subscriber *sub)
     return HCM_OK;
 }
 
+int hcm_subscriber_check(hcm_subscriber *sub)
+{
+    if (sub == NULL || !sub->view_active || sub->seg.hdr == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_subscriber_check: no view is outstanding");
+    if (!hcm__ring_view_valid(&sub->seg, sub->view_seq, sub->view_word))
+        return hcm__fail(HCM_EOVERRUN,
+                         "topic '%s': sample %llu was overwritten while it was viewed",
+                         sub->name.topic, (unsigned long long)sub->view_seq);
+    return HCM_OK;
+}
+
 static int sleep_until(int64_t deadline_ns, int64_t max_ns)
 {
     int64_t now = hcm__now_ns();

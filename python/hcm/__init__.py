@@ -1,0 +1,31 @@
+"""hcm: the Handy Communication Manager for Python.
+
+Topics (publish/subscribe) over POSIX shared memory, written in C. The seed
+tutorial's API lives in the module :mod:`shm_pub_sub`; this package holds the
+extension and re-exports the same names.
+"""
+from hcm._hcm import (  # noqa: F401
+    HCM_VERSION,
+    MAX_BUFFER_NUM,
+    DEFAULT_MAX_SIZE,
+    BusyError,
+    CorruptSegmentError,
+    Error,
+    InvalidArgumentError,
+    Loan,
+    OverrunError,
+    PermissionDeniedError,
+    Publisher,
+    Subscriber,
+    SystemCallError,
+    TopicNotFoundError,
+    TypeMismatchError,
+    View,
+    WaitTimeoutError,
+    reclaim,
+    topics,
+    type_info,
+    unlink,
+)
+
+__version__ = "0.1.0"
