@@ -11,12 +11,16 @@ GENERATOR  ?= $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Un
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure -j$(JOBS) --timeout 300
 
+PYTHON     ?= python3
+VENV       := .venv
+VPY        := $(VENV)/bin/python
+
 BUILD      := build
 BUILD_ASAN := build-asan
 BUILD_TSAN := build-tsan
 BUILD_BENCH:= build-bench
 
-.PHONY: all build demo test check check-asan check-tsan bench install clean
+.PHONY: all build python demo test test-c test-python check check-asan check-tsan bench install clean
 
 all: build
 
@@ -27,8 +31,23 @@ build:
 demo: build
 	./scripts/demo.sh $(BUILD)
 
-test: build
+test: test-c test-python
+
+test-c: build
 	ctest --test-dir $(BUILD) $(CTEST_ARGS)
+
+# A project-local venv with the package (built by scikit-build-core from this
+# CMake project, libhcm linked in statically) and its test dependencies.
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	touch $@
+
+python: $(VENV)/.created
+	$(VPY) -m pip install -q ".[test]"
+
+test-python: python
+	$(VPY) -m pytest -q tests/python
 
 check: check-asan check-tsan
 
@@ -55,4 +74,4 @@ install: build
 	$(CMAKE) --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_BENCH)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_BENCH) build/py $(VENV)
