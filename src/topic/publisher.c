@@ -203,7 +203,7 @@ static void finish(hcm_publisher *pub, uint64_t seq, size_t len)
 
 int hcm_publish(hcm_publisher *pub, const void *data, size_t len)
 {
-    void *slot;
+    void *slot = NULL;
     uint64_t seq;
     int rc;
     if (pub == NULL || (data == NULL && len != 0))
