@@ -1,7 +1,7 @@
 # hcm - top-level convenience targets. CMake is the one build graph; this
 # file only names the common jobs. Each job has its own build directory.
 #
-#   make demo    live two-process demo (publisher + subscriber, ~4 s)
+#   make demo    live demo: a C talker, a C listener and a Python listener (~4 s)
 #   make test    build and run every test
 #   make check   the tests under ASan+UBSan, the threaded ring tests under TSan
 #   make bench   benchmarks with same-run references (see docs/performance.md)
@@ -28,8 +28,8 @@ build:
 	$(CMAKE) -S . -B $(BUILD) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHCM_WERROR=ON
 	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
-demo: build
-	./scripts/demo.sh $(BUILD)
+demo: build python
+	HCM_DEMO_PYTHON=$(abspath $(VPY)) ./scripts/demo.sh $(BUILD)
 
 test: test-c test-python
 

@@ -7,7 +7,12 @@
 # topic was unlinked: nothing of the domain may be left in /dev/shm.
 # Exits non-zero if the listener received nothing.
 #
-# Environment: HCM_DEMO_SECONDS (default 4), HCM_DEMO_DOMAIN (default demo<pid>).
+# With HCM_DEMO_PYTHON=/path/to/python (a Python with shm_pub_sub and NumPy;
+# `make demo` passes the project's .venv), a Python listener reads the same
+# C struct topic as a third process: C -> C and C -> Python side by side.
+#
+# Environment: HCM_DEMO_SECONDS (default 4), HCM_DEMO_DOMAIN (default demo<pid>),
+# HCM_DEMO_PYTHON (default: no Python peer).
 set -euo pipefail
 
 build=${1:?usage: demo.sh BUILD_DIR}
@@ -27,7 +32,9 @@ seconds=${HCM_DEMO_SECONDS:-4}
 topic=demo/sensor
 shm=/dev/shm
 prefix="$shm/hcm.$HCM_DOMAIN."
-tpid= lpid= spid=
+tpid= lpid= spid= ppid=
+python=${HCM_DEMO_PYTHON:-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 leftovers() { compgen -G "$prefix*" || true; }
 
@@ -35,10 +42,10 @@ leftovers() { compgen -G "$prefix*" || true; }
 cleanup() {
     local pid
     [[ -z $spid ]] || kill "$spid" 2>/dev/null || true
-    for pid in $tpid $lpid; do
+    for pid in $tpid $lpid $ppid; do
         kill -INT "$pid" 2>/dev/null || true
     done
-    for pid in $tpid $lpid; do
+    for pid in $tpid $lpid $ppid; do
         wait "$pid" 2>/dev/null || true
     done
     local left
@@ -55,6 +62,11 @@ echo "demo: domain $HCM_DOMAIN, topic $topic, talker at 20 Hz for ${seconds} s"
 # bound (--seconds) in case this script is killed before it can stop them.
 "$listener" "$topic" --seconds $((seconds + 60)) &
 lpid=$!
+if [[ -n $python ]]; then
+    "$python" "$here/examples/python/listener.py" "$topic" --seconds $((seconds + 60)) &
+    ppid=$!
+    sleep 0.5 # the interpreter and NumPy take a moment to start
+fi
 sleep 0.3 # let it subscribe, so that it sees the talker's first sample
 "$talker" "$topic" --rate 20 --seconds $((seconds + 60)) --unlink &
 tpid=$!
@@ -75,10 +87,17 @@ kill -INT "$lpid"
 lrc=0
 wait "$lpid" || lrc=$?
 lpid=
+prc=0
+if [[ -n $ppid ]]; then
+    kill -INT "$ppid"
+    wait "$ppid" || prc=$?
+    ppid=
+fi
 
 status=0
 [[ $trc -eq 0 ]] || { echo "demo: the talker exited with status $trc" >&2; status=1; }
 [[ $lrc -eq 0 ]] || { echo "demo: the listener exited with status $lrc (received nothing?)" >&2; status=1; }
+[[ $prc -eq 0 ]] || { echo "demo: the Python listener exited with status $prc (received nothing?)" >&2; status=1; }
 left=$(leftovers)
 if [[ -n $left ]]; then
     echo "demo: left behind in $shm:" $left >&2

@@ -510,7 +510,7 @@ static int codec_init(hcm_state *st, codec *c, PyObject *def, PyObject *max_size
         }
         c->kind = PYK_ARRAY;
         c->scalar_out = is_np == 2;
-        arr = PyObject_CallMethod(st->numpy, "asarray", "O", def);
+        arr = PyObject_CallMethod(st->numpy, "asarray", "(O)", def);
         if (arr == NULL)
             goto np_out;
         dtype = PyObject_GetAttrString(arr, "dtype");
@@ -738,7 +738,7 @@ static int encode(hcm_state *st, const codec *c, PyObject *topic, PyObject *obj,
         if (PyObject_GetBuffer(arr, &e->view, PyBUF_C_CONTIGUOUS) < 0) {
             /* not C-contiguous: make a contiguous copy */
             PyErr_Clear();
-            PyObject *cc = PyObject_CallMethod(st->numpy, "ascontiguousarray", "O", arr);
+            PyObject *cc = PyObject_CallMethod(st->numpy, "ascontiguousarray", "(O)", arr);
             Py_DECREF(arr);
             if (cc == NULL)
                 return -1;
@@ -854,7 +854,7 @@ static PyObject *slot_object(hcm_state *st, const codec *c, void *ptr, Py_ssize_
     if (c->kind == PYK_ARRAY) {
         PyObject *flat = PyObject_CallMethod(st->numpy, "frombuffer", "OO", (PyObject *)sb,
                                              c->dtype);
-        out = flat != NULL ? PyObject_CallMethod(flat, "reshape", "O", c->shape) : NULL;
+        out = flat != NULL ? PyObject_CallMethod(flat, "reshape", "(O)", c->shape) : NULL;
         Py_XDECREF(flat);
     } else {
         out = PyMemoryView_FromObject((PyObject *)sb);
