@@ -194,9 +194,9 @@ static int begin(hcm_publisher *pub, size_t len, void **bufp, uint64_t *seqp)
     return HCM_OK;
 }
 
-static void finish(hcm_publisher *pub, uint64_t seq, size_t len)
+static void finish(hcm_publisher *pub, uint64_t seq, size_t len, int64_t ts)
 {
-    hcm__ring_commit(&pub->seg, seq, len);
+    hcm__ring_commit(&pub->seg, seq, len, ts);
     hcm__ring_unlock(&pub->seg);
     hcm__ring_wake(&pub->seg);
 }
@@ -208,10 +208,13 @@ int hcm_publish(hcm_publisher *pub, const void *data, size_t len)
     int rc;
     if (pub == NULL || (data == NULL && len != 0))
         return hcm__fail(HCM_EINVAL, "hcm_publish: NULL publisher or data");
+    /* The publish time is read before the seqlock section: readers polling
+     * the slot do not wait for the clock (about 25 ns in a VM). */
+    int64_t ts = hcm__now_ns();
     if ((rc = begin(pub, len, &slot, &seq)) != HCM_OK)
         return rc;
     hcm__racy_copy(slot, data, len);
-    finish(pub, seq, len);
+    finish(pub, seq, len, ts);
     return HCM_OK;
 }
 
@@ -245,7 +248,7 @@ int hcm_publisher_commit(hcm_publisher *pub, void *buf)
         return rc;
     pub->loan_active = 0;
     pub->loan_buf = NULL;
-    finish(pub, pub->loan_seq, pub->loan_len);
+    finish(pub, pub->loan_seq, pub->loan_len, hcm__now_ns()); /* the fill is done: stamp now */
     return HCM_OK;
 }
 

@@ -115,11 +115,10 @@ void *hcm__ring_begin(hcm_seg *seg, uint64_t *seqp)
     return payload_of(s);
 }
 
-void hcm__ring_commit(hcm_seg *seg, uint64_t seq, uint64_t len)
+void hcm__ring_commit(hcm_seg *seg, uint64_t seq, uint64_t len, int64_t now)
 {
     hcm_seg_header *h = seg->hdr;
     hcm_seg_slot *s = slot_of(seg, seq);
-    int64_t now = hcm__now_ns();
     /* relaxed: inside the section; published by (W2). */
     atomic_store_explicit(&s->len, len, memory_order_relaxed);
     atomic_store_explicit(&s->timestamp_ns, now, memory_order_relaxed);

@@ -37,9 +37,10 @@ void hcm__ring_unlock(hcm_seg *seg);
  * payload; *seqp receives the sequence number. */
 void *hcm__ring_begin(hcm_seg *seg, uint64_t *seqp);
 
-/* Under the lock: closes the section with `len` bytes, stamps the time and
- * advances write_seq. */
-void hcm__ring_commit(hcm_seg *seg, uint64_t seq, uint64_t len);
+/* Under the lock: closes the section with `len` bytes stamped with `ts_ns`
+ * (CLOCK_MONOTONIC, read by the caller before the section so that the clock
+ * read is not on the reader's critical path) and advances write_seq. */
+void hcm__ring_commit(hcm_seg *seg, uint64_t seq, uint64_t len, int64_t ts_ns);
 
 /* After unlock: wakes sleeping readers, if any (no syscall otherwise). */
 void hcm__ring_wake(hcm_seg *seg);
