@@ -878,12 +878,19 @@ typedef struct {
     PyObject *domain;
     codec c;
     PyObject *loan; /* the active Loan, borrowed (the Loan holds us) */
+    int busy;       /* a call released the GIL while using `pub` */
 } PublisherObject;
 
 static int publisher_usable(hcm_state *st, PublisherObject *self)
 {
-    if (self->pub == NULL) {
+    if (self->pub == NULL || self->default_value == NULL) { /* closed, or cleared by the GC */
         PyErr_Format(st->Error, "Publisher('%U') is closed", self->name);
+        return 0;
+    }
+    if (self->busy) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "Publisher('%U') is in use by another thread (a call released the GIL)",
+                     self->name);
         return 0;
     }
     return 1;
@@ -986,6 +993,14 @@ static int publisher_traverse(PyObject *op, visitproc visit, void *arg)
     return 0;
 }
 
+static int publisher_clear(PyObject *op)
+{
+    PublisherObject *self = (PublisherObject *)op;
+    Py_CLEAR(self->default_value);
+    codec_clear(&self->c);
+    return 0;
+}
+
 static PyObject *publisher_publish(PyObject *op, PyObject *data)
 {
     PublisherObject *self = (PublisherObject *)op;
@@ -1002,9 +1017,11 @@ static PyObject *publisher_publish(PyObject *op, PyObject *data)
     if (encode(st, &self->c, self->name, data, &e) < 0)
         return NULL;
     if (e.len >= (1u << 16)) {
-        Py_BEGIN_ALLOW_THREADS /* a large copy: let other threads run */
+        self->busy = 1; /* a large copy: let other threads run meanwhile */
+        Py_BEGIN_ALLOW_THREADS
         rc = hcm_publish(self->pub, e.ptr, e.len);
         Py_END_ALLOW_THREADS
+        self->busy = 0;
     } else {
         rc = hcm_publish(self->pub, e.ptr, e.len);
     }
@@ -1018,6 +1035,11 @@ static PyObject *publisher_close(PyObject *op, PyObject *unused)
 {
     PublisherObject *self = (PublisherObject *)op;
     (void)unused;
+    if (self->busy) {
+        PyErr_Format(PyExc_RuntimeError, "Publisher('%U') is in use by another thread",
+                     self->name);
+        return NULL;
+    }
     if (self->loan != NULL) {
         hcm_state *st = self->st;
         if (st != NULL)
@@ -1189,9 +1211,11 @@ static PyObject *loan_enter(PyObject *op, PyObject *unused)
         PyErr_Format(st->BusyError, "Publisher('%U') already has an active loan", p->name);
         return NULL;
     }
+    p->busy = 1; /* may wait for another publisher's lock */
     Py_BEGIN_ALLOW_THREADS
     rc = hcm_publisher_loan(p->pub, self->len, &self->ptr);
     Py_END_ALLOW_THREADS
+    p->busy = 0;
     if (rc != HCM_OK)
         return raise_hcm(st, rc, NULL);
     self->state = 1;
@@ -1305,7 +1329,7 @@ typedef struct {
 
 static int subscriber_usable(hcm_state *st, SubscriberObject *self)
 {
-    if (self->sub == NULL) {
+    if (self->sub == NULL || self->default_value == NULL) { /* closed, or cleared by the GC */
         PyErr_Format(st->Error, "Subscriber('%U') is closed", self->name);
         return 0;
     }
@@ -1417,6 +1441,15 @@ static int subscriber_traverse(PyObject *op, visitproc visit, void *arg)
     return 0;
 }
 
+static int subscriber_clear(PyObject *op)
+{
+    SubscriberObject *self = (SubscriberObject *)op;
+    Py_CLEAR(self->default_value);
+    Py_CLEAR(self->spare);
+    codec_clear(&self->c);
+    return 0;
+}
+
 enum { READ_LATEST, READ_TAKE };
 
 /* Reads one sample. Returns the value (new reference) with *rcp = HCM_OK or
@@ -1485,9 +1518,11 @@ static PyObject *read_value(hcm_state *st, SubscriberObject *self, int mode, hcm
             return NULL;
         }
         if (view.len > (1 << 16)) {
+            self->busy = 1; /* a large copy: let other threads run meanwhile */
             Py_BEGIN_ALLOW_THREADS
             rc = READ(view.buf, (size_t)view.len);
             Py_END_ALLOW_THREADS
+            self->busy = 0;
         } else {
             rc = READ(view.buf, (size_t)view.len);
         }
@@ -1980,6 +2015,7 @@ static PyType_Slot publisher_slots[] = {
     {Py_tp_new, publisher_new},
     {Py_tp_dealloc, publisher_dealloc},
     {Py_tp_traverse, publisher_traverse},
+    {Py_tp_clear, publisher_clear},
     {Py_tp_repr, publisher_repr},
     {Py_tp_methods, publisher_methods},
     {Py_tp_getset, publisher_getset},
@@ -2036,6 +2072,7 @@ static PyType_Slot subscriber_slots[] = {
     {Py_tp_new, subscriber_new},
     {Py_tp_dealloc, subscriber_dealloc},
     {Py_tp_traverse, subscriber_traverse},
+    {Py_tp_clear, subscriber_clear},
     {Py_tp_repr, subscriber_repr},
     {Py_tp_methods, subscriber_methods},
     {Py_tp_getset, subscriber_getset},
