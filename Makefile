@@ -3,7 +3,7 @@
 #
 #   make demo    live demo: a C talker, a C listener and a Python listener (~4 s)
 #   make test    build and run every test
-#   make check   the tests under ASan+UBSan, the threaded ring tests under TSan
+#   make check   C tests and pytest under ASan+UBSan, the threaded ring tests under TSan
 #   make bench   benchmarks with same-run references (see docs/performance.md)
 
 CMAKE      ?= cmake
@@ -51,12 +51,19 @@ test-python: python
 
 check: check-asan check-tsan
 
-check-asan:
+# The C tests under ASan+UBSan, then pytest against the extension built with
+# the same sanitizers (their runtimes preloaded into the interpreter; leak
+# checking off there: CPython keeps memory until exit by design).
+check-asan: python
 	$(CMAKE) -S . -B $(BUILD_ASAN) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DHCM_WERROR=ON \
-	  -DHCM_SANITIZE=address,undefined -DHCM_BUILD_BENCH=OFF
+	  -DHCM_SANITIZE=address,undefined -DHCM_BUILD_BENCH=OFF -DHCM_BUILD_PYTHON=ON \
+	  -DPython_EXECUTABLE=$(abspath $(VPY))
 	$(CMAKE) --build $(BUILD_ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS)
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  PYTHONPATH=$(BUILD_ASAN)/python $(VPY) -m pytest -q -p no:cacheprovider tests/python
 
 check-tsan:
 	$(CMAKE) -S . -B $(BUILD_TSAN) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DHCM_WERROR=ON \
