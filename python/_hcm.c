@@ -35,6 +35,7 @@ typedef struct {
     PyObject *BusyError;
     PyObject *OverrunError;
     PyObject *SystemCallError;
+    PyObject *IntegerOverflowError;
     PyTypeObject *PublisherType;
     PyTypeObject *SubscriberType;
     PyTypeObject *LoanType;
@@ -174,23 +175,75 @@ static const char *c_name(hcm_state *st, PyObject *str)
     return s;
 }
 
-/* Seconds (float or int, or None = forever) to nanoseconds; -1 = forever. */
-static int timeout_ns(PyObject *obj, int64_t *out)
+/* Re-raises a plain TypeError, ValueError or OverflowError as the matching
+ * shm_pub_sub exception (which also derives from that built-in), so that
+ * every error of ours can be caught as shm_pub_sub.Error. Other exceptions
+ * (subclasses such as UnicodeDecodeError included) pass unchanged. */
+static void wrap_builtin(hcm_state *st)
+{
+    PyObject *type, *value, *tb, *to = NULL;
+    if (!PyErr_Occurred())
+        return;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == PyExc_TypeError)
+        to = st->TypeMismatchError;
+    else if (type == PyExc_ValueError)
+        to = st->InvalidArgumentError;
+    else if (type == PyExc_OverflowError)
+        to = st->IntegerOverflowError;
+    if (to == NULL) {
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *msg = value != NULL ? PyObject_Str(value) : NULL;
+    if (msg != NULL) {
+        PyErr_SetObject(to, msg);
+        Py_DECREF(msg);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
+/* Seconds (float or int, or None = forever) to nanoseconds; -1 = forever.
+ * `allow_negative`: a negative value is passed on as -1 (spin: poll). */
+static int seconds_ns(hcm_state *st, PyObject *obj, int allow_negative, int64_t *out)
 {
     double s;
     if (obj == NULL || obj == Py_None) {
         *out = -1;
         return 0;
     }
-    s = PyFloat_AsDouble(obj);
-    if (s == -1.0 && PyErr_Occurred())
+    if (PyBool_Check(obj) || !(PyFloat_Check(obj) || PyLong_Check(obj))) {
+        PyErr_Format(st->TypeMismatchError, "a time in seconds must be an int or float, got %.100s",
+                     Py_TYPE(obj)->tp_name);
         return -1;
-    if (!(s >= 0.0)) {
-        PyErr_Format(PyExc_ValueError, "timeout must be >= 0 seconds or None, got %R", obj);
+    }
+    s = PyFloat_AsDouble(obj);
+    if (s == -1.0 && PyErr_Occurred()) {
+        wrap_builtin(st);
+        return -1;
+    }
+    if (s != s) {
+        PyErr_Format(st->InvalidArgumentError, "a time in seconds must not be NaN");
+        return -1;
+    }
+    if (s < 0.0) {
+        if (allow_negative) {
+            *out = -1;
+            return 0;
+        }
+        PyErr_Format(st->InvalidArgumentError, "timeout must be >= 0 seconds or None, got %R", obj);
         return -1;
     }
     *out = s > 9.0e9 ? INT64_MAX / 2 : (int64_t)(s * 1e9);
     return 0;
+}
+
+static int timeout_ns(hcm_state *st, PyObject *obj, int64_t *out)
+{
+    return seconds_ns(st, obj, 0, out);
 }
 
 static int64_t now_ns(void)
@@ -628,6 +681,54 @@ static int too_long(hcm_state *st, const codec *c, PyObject *topic, size_t len)
     return -1;
 }
 
+/* dtype.kind of an array or dtype as a char, 0 on error. */
+static char dtype_kind(PyObject *dtype)
+{
+    PyObject *k = PyObject_GetAttrString(dtype, "kind");
+    const char *kc = k != NULL ? PyUnicode_AsUTF8(k) : NULL;
+    char r = kc != NULL ? kc[0] : 0;
+    Py_XDECREF(k);
+    return r;
+}
+
+/* A value that is not an ndarray (a Python number or list, a NumPy scalar)
+ * for an array topic. Only value-preserving kinds convert: bool to bool,
+ * integers to integers (range-checked by NumPy) or floats, floats to floats;
+ * a str never becomes a number. Structured topics take what NumPy can turn
+ * into a record of their dtype (tuples). */
+static PyObject *convert_to_array(hcm_state *st, const codec *c, PyObject *topic, PyObject *obj)
+{
+    PyObject *arr;
+    if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyByteArray_Check(obj)) {
+        wrong_type(st, c, topic, obj);
+        return NULL;
+    }
+    char to = dtype_kind(c->dtype);
+    if (to != 'V') {
+        PyObject *tmp = PyObject_CallMethod(st->numpy, "asarray", "(O)", obj);
+        if (tmp == NULL)
+            return NULL;
+        PyObject *dt = PyObject_GetAttrString(tmp, "dtype");
+        char from = dt != NULL ? dtype_kind(dt) : 0;
+        int ok = (from == 'b' && to == 'b') ||
+                 ((from == 'i' || from == 'u') && (to == 'i' || to == 'u' || to == 'f')) ||
+                 (from == 'f' && to == 'f');
+        Py_DECREF(tmp);
+        if (!ok) {
+            if (dt != NULL)
+                PyErr_Format(st->TypeMismatchError,
+                             "topic '%U' carries arrays of dtype %R; cannot publish %.100s "
+                             "(dtype %R)",
+                             topic, c->dtype, Py_TYPE(obj)->tp_name, dt);
+            Py_XDECREF(dt);
+            return NULL;
+        }
+        Py_DECREF(dt);
+    }
+    arr = PyObject_CallMethod(st->numpy, "asarray", "OO", obj, c->dtype);
+    return arr;
+}
+
 static int encode(hcm_state *st, const codec *c, PyObject *topic, PyObject *obj, enc *e)
 {
     memset(e, 0, sizeof *e);
@@ -710,12 +811,8 @@ static int encode(hcm_state *st, const codec *c, PyObject *topic, PyObject *obj,
         if (is_arr) {
             Py_INCREF(obj);
             arr = obj;
-        } else {
-            /* Python scalars, lists, NumPy scalars: converted to the topic's
-             * dtype (a value that does not fit raises from NumPy). */
-            arr = PyObject_CallMethod(st->numpy, "asarray", "OO", obj, c->dtype);
-            if (arr == NULL)
-                return -1;
+        } else if ((arr = convert_to_array(st, c, topic, obj)) == NULL) {
+            return -1;
         }
         PyObject *dt = PyObject_GetAttrString(arr, "dtype");
         PyObject *sh = PyObject_GetAttrString(arr, "shape");
@@ -912,11 +1009,14 @@ static PyObject *publisher_new(PyTypeObject *type, PyObject *args, PyObject *kwd
         return NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "UO|O$OiOz:Publisher", kwlist, &name, &def,
                                      &buffer_num_obj, &max_size, &mode, &domain, &type_name))
+        {
+        wrap_builtin(st);
         return NULL;
+    }
     long long buffer_num = HCM_DEFAULT_SLOTS;
     if (buffer_num_obj != NULL) {
         if (PyBool_Check(buffer_num_obj) || !PyLong_Check(buffer_num_obj)) {
-            PyErr_Format(PyExc_TypeError, "buffer_num must be an int, got %.100s",
+            PyErr_Format(st->TypeMismatchError, "buffer_num must be an int, got %.100s",
                          Py_TYPE(buffer_num_obj)->tp_name);
             return NULL;
         }
@@ -932,7 +1032,7 @@ static PyObject *publisher_new(PyTypeObject *type, PyObject *args, PyObject *kwd
         }
     }
     if (domain != Py_None && !PyUnicode_Check(domain)) {
-        PyErr_SetString(PyExc_TypeError, "domain must be a str or None");
+        PyErr_SetString(st->TypeMismatchError, "domain must be a str or None");
         return NULL;
     }
     self = (PublisherObject *)type->tp_alloc(type, 0);
@@ -965,6 +1065,7 @@ static PyObject *publisher_new(PyTypeObject *type, PyObject *args, PyObject *kwd
     }
     return (PyObject *)self;
 fail:
+    wrap_builtin(st);
     Py_DECREF(self);
     return NULL;
 }
@@ -1001,21 +1102,34 @@ static int publisher_clear(PyObject *op)
     return 0;
 }
 
-static PyObject *publisher_publish(PyObject *op, PyObject *data)
+static PyObject *publisher_publish(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
 {
     PublisherObject *self = (PublisherObject *)op;
     hcm_state *st = self->st;
+    PyObject *data;
     enc e;
     int rc;
-    if (st == NULL || !publisher_usable(st, self))
+    if (nargs == 1 && kwnames == NULL) { /* the common call: publish(x) */
+        data = args[0];
+    } else if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
+               PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "data") == 0) {
+        data = args[0];
+    } else {
+        PyErr_SetString(st->TypeMismatchError, "publish() takes exactly one argument: data");
+        return NULL;
+    }
+    if (!publisher_usable(st, self))
         return NULL;
     if (self->loan != NULL) {
         PyErr_Format(st->BusyError, "Publisher('%U'): a loan is active; leave its with-block first",
                      self->name);
         return NULL;
     }
-    if (encode(st, &self->c, self->name, data, &e) < 0)
+    if (encode(st, &self->c, self->name, data, &e) < 0) {
+        wrap_builtin(st);
         return NULL;
+    }
     if (e.len >= (1u << 16)) {
         self->busy = 1; /* a large copy: let other threads run meanwhile */
         Py_BEGIN_ALLOW_THREADS
@@ -1142,8 +1256,10 @@ static PyObject *publisher_loan(PyObject *op, PyObject *args, PyObject *kwds)
             return NULL;
         }
         long long n = PyLong_AsLongLong(size_obj);
-        if (n == -1 && PyErr_Occurred())
+        if (n == -1 && PyErr_Occurred()) {
+            wrap_builtin(st);
             return NULL;
+        }
         if (n < 0 || (uint64_t)n > self->c.size) {
             PyErr_Format(st->InvalidArgumentError, "loan size must be 0..%llu, got %lld",
                          (unsigned long long)self->c.size, n);
@@ -1362,9 +1478,12 @@ static PyObject *subscriber_new(PyTypeObject *type, PyObject *args, PyObject *kw
         return NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "UO|$OOOzO:Subscriber", kwlist, &name, &def,
                                      &expiry, &max_size, &domain, &type_name, &spin))
+        {
+        wrap_builtin(st);
         return NULL;
+    }
     if (domain != Py_None && !PyUnicode_Check(domain)) {
-        PyErr_SetString(PyExc_TypeError, "domain must be a str or None");
+        PyErr_SetString(st->TypeMismatchError, "domain must be a str or None");
         return NULL;
     }
     self = (SubscriberObject *)type->tp_alloc(type, 0);
@@ -1385,7 +1504,7 @@ static PyObject *subscriber_new(PyTypeObject *type, PyObject *args, PyObject *kw
         int64_t ns;
         if (expiry == Py_None) {
             ns = 0;
-        } else if (timeout_ns(expiry, &ns) < 0) {
+        } else if (seconds_ns(st, expiry, 0, &ns) < 0) {
             goto fail;
         }
         attr.expiry_ns = ns;
@@ -1393,7 +1512,7 @@ static PyObject *subscriber_new(PyTypeObject *type, PyObject *args, PyObject *kw
     self->expiry_ns = attr.expiry_ns;
     if (spin != Py_None) {
         int64_t ns;
-        if (timeout_ns(spin, &ns) < 0)
+        if (seconds_ns(st, spin, 1, &ns) < 0) /* negative: poll until the timeout */
             goto fail;
         attr.spin_ns = ns;
     }
@@ -1410,6 +1529,7 @@ static PyObject *subscriber_new(PyTypeObject *type, PyObject *args, PyObject *kw
     }
     return (PyObject *)self;
 fail:
+    wrap_builtin(st);
     Py_DECREF(self);
     return NULL;
 }
@@ -1637,7 +1757,7 @@ static PyObject *subscriber_receive(PyObject *op, PyObject *args, PyObject *kwds
     int64_t tns, deadline;
     if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwds, "|O:receive", kwlist, &timeout))
         return NULL;
-    if (!subscriber_usable(st, self) || timeout_ns(timeout, &tns) < 0)
+    if (!subscriber_usable(st, self) || timeout_ns(st, timeout, &tns) < 0)
         return NULL;
     deadline = tns < 0 ? -1 : now_ns() + tns;
     for (;;) {
@@ -1666,7 +1786,7 @@ static PyObject *subscriber_wait(PyObject *op, PyObject *args, PyObject *kwds)
     int rc;
     if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait", kwlist, &timeout))
         return NULL;
-    if (!subscriber_usable(st, self) || timeout_ns(timeout, &tns) < 0)
+    if (!subscriber_usable(st, self) || timeout_ns(st, timeout, &tns) < 0)
         return NULL;
     rc = hcm_subscriber_wait(self->sub, 0);
     if (rc == HCM_OK)
@@ -1774,7 +1894,7 @@ static PyObject *subscriber_view(PyObject *op, PyObject *args, PyObject *kwds)
     ViewObject *v;
     if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwds, "|O:view", kwlist, &timeout))
         return NULL;
-    if (!subscriber_usable(st, self) || timeout_ns(timeout, &tns) < 0)
+    if (!subscriber_usable(st, self) || timeout_ns(st, timeout, &tns) < 0)
         return NULL;
     v = PyObject_GC_New(ViewObject, st->ViewType);
     if (v == NULL)
@@ -1801,7 +1921,7 @@ static PyObject *view_enter(PyObject *op, PyObject *unused)
     PyObject *buf = NULL;
     int rc;
     (void)unused;
-    if (st == NULL || !subscriber_usable(st, s) || timeout_ns(self->timeout, &tns) < 0)
+    if (st == NULL || !subscriber_usable(st, s) || timeout_ns(st, self->timeout, &tns) < 0)
         return NULL;
     if (self->state != 0) {
         PyErr_SetString(st->Error, "a view can be entered once");
@@ -1987,7 +2107,7 @@ static PyType_Spec view_spec = {
 /* ---- type tables ----------------------------------------------------------- */
 
 static PyMethodDef publisher_methods[] = {
-    {"publish", publisher_publish, METH_O,
+    {"publish", (PyCFunction)(void (*)(void))publisher_publish, METH_FASTCALL | METH_KEYWORDS,
      "publish(data)\n--\n\nPublishes a copy of data. A value of the wrong type raises "
      "TypeError and publishes nothing; a str/bytes value over max_size raises ValueError."},
     {"loan", (PyCFunction)(void (*)(void))publisher_loan, METH_VARARGS | METH_KEYWORDS,
@@ -2176,8 +2296,10 @@ static PyObject *mod_type_info(PyObject *m, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$Oz:type_info", kwlist, &def, &max_size,
                                      &type_name))
         return NULL;
-    if (codec_init(st, &c, def, max_size, type_name) < 0)
+    if (codec_init(st, &c, def, max_size, type_name) < 0) {
+        wrap_builtin(st);
         return NULL;
+    }
     const hcm_type *ty = &c.type;
     static const char *knames[] = {"NONE", "BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8",
                                    "UINT16", "UINT32", "UINT64", "FLOAT32", "FLOAT64", "BYTES",
@@ -2285,7 +2407,11 @@ static int module_exec(PyObject *m)
         add_sub_exception(m, st, &st->OverrunError, "OverrunError", NULL,
                           "A viewed sample was overwritten while it was being read.") < 0 ||
         add_sub_exception(m, st, &st->SystemCallError, "SystemCallError", PyExc_OSError,
-                          "An operating-system call failed.") < 0)
+                          "An operating-system call failed.") < 0 ||
+        add_sub_exception(m, st, &st->IntegerOverflowError, "IntegerOverflowError",
+                          PyExc_OverflowError,
+                          "An int outside the topic's range (int64 for Python int topics).") <
+            0)
         return -1;
     if (add_type(m, &st->PublisherType, &publisher_spec, "Publisher") < 0 ||
         add_type(m, &st->SubscriberType, &subscriber_spec, "Subscriber") < 0 ||
@@ -2313,6 +2439,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->BusyError);
     Py_VISIT(st->OverrunError);
     Py_VISIT(st->SystemCallError);
+    Py_VISIT(st->IntegerOverflowError);
     Py_VISIT(st->PublisherType);
     Py_VISIT(st->SubscriberType);
     Py_VISIT(st->LoanType);
@@ -2337,6 +2464,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->BusyError);
     Py_CLEAR(st->OverrunError);
     Py_CLEAR(st->SystemCallError);
+    Py_CLEAR(st->IntegerOverflowError);
     Py_CLEAR(st->PublisherType);
     Py_CLEAR(st->SubscriberType);
     Py_CLEAR(st->LoanType);

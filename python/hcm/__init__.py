@@ -11,6 +11,7 @@ from hcm._hcm import (  # noqa: F401
     BusyError,
     CorruptSegmentError,
     Error,
+    IntegerOverflowError,
     InvalidArgumentError,
     Loan,
     OverrunError,

@@ -4,6 +4,7 @@ from hcm._hcm import MAX_BUFFER_NUM as MAX_BUFFER_NUM
 from hcm._hcm import BusyError as BusyError
 from hcm._hcm import CorruptSegmentError as CorruptSegmentError
 from hcm._hcm import Error as Error
+from hcm._hcm import IntegerOverflowError as IntegerOverflowError
 from hcm._hcm import InvalidArgumentError as InvalidArgumentError
 from hcm._hcm import Loan as Loan
 from hcm._hcm import OverrunError as OverrunError
