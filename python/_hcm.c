@@ -964,30 +964,81 @@ static PyObject *slot_object(hcm_state *st, const codec *c, void *ptr, Py_ssize_
     return out;
 }
 
+/* ---- endpoint: what a Publisher and a Subscriber both keep ------------------ */
+
+typedef struct {
+    PyObject *name;          /* topic name (str) */
+    PyObject *default_value; /* sets the type; subscribe() returns it before data */
+    PyObject *domain;        /* str or None */
+    codec c;
+} endpoint;
+
+/* Fills ep from the constructor arguments; *cnamep and *cdomainp receive the
+ * C strings (owned by the str objects). */
+static int endpoint_init(hcm_state *st, endpoint *ep, PyObject *name, PyObject *def,
+                         PyObject *domain, PyObject *max_size, const char *type_name,
+                         const char **cnamep, const char **cdomainp)
+{
+    if (domain != Py_None && !PyUnicode_Check(domain)) {
+        PyErr_SetString(st->TypeMismatchError, "domain must be a str or None");
+        return -1;
+    }
+    Py_INCREF(name);
+    ep->name = name;
+    Py_INCREF(def);
+    ep->default_value = def;
+    Py_INCREF(domain);
+    ep->domain = domain;
+    if (codec_init(st, &ep->c, def, max_size, type_name) < 0)
+        return -1;
+    *cdomainp = domain == Py_None ? NULL : c_name(st, domain);
+    *cnamep = c_name(st, name);
+    if (*cnamep == NULL || (domain != Py_None && *cdomainp == NULL))
+        return -1;
+    return 0;
+}
+
+/* Drops what can be part of a reference cycle (the GC's tp_clear: the
+ * object then reads as closed), or everything (`all`, dealloc). The name
+ * stays until dealloc: error messages use it. */
+static void endpoint_clear(endpoint *ep, int all)
+{
+    codec_clear(&ep->c);
+    Py_CLEAR(ep->default_value);
+    if (all) {
+        Py_CLEAR(ep->name);
+        Py_CLEAR(ep->domain);
+    }
+}
+
+static int endpoint_traverse(endpoint *ep, visitproc visit, void *arg)
+{
+    Py_VISIT(ep->default_value);
+    Py_VISIT(ep->c.dtype);
+    return 0;
+}
+
 /* ---- Publisher --------------------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
     hcm_state *st; /* our module's state (the type keeps the module alive) */
+    endpoint ep;
     hcm_publisher *pub;
-    PyObject *name;
-    PyObject *default_value;
-    PyObject *domain;
-    codec c;
     PyObject *loan; /* the active Loan, borrowed (the Loan holds us) */
     int busy;       /* a call released the GIL while using `pub` */
 } PublisherObject;
 
 static int publisher_usable(hcm_state *st, PublisherObject *self)
 {
-    if (self->pub == NULL || self->default_value == NULL) { /* closed, or cleared by the GC */
-        PyErr_Format(st->Error, "Publisher('%U') is closed", self->name);
+    if (self->pub == NULL || self->ep.default_value == NULL) { /* closed, or cleared by the GC */
+        PyErr_Format(st->Error, "Publisher('%U') is closed", self->ep.name);
         return 0;
     }
     if (self->busy) {
         PyErr_Format(PyExc_RuntimeError,
                      "Publisher('%U') is in use by another thread (a call released the GIL)",
-                     self->name);
+                     self->ep.name);
         return 0;
     }
     return 1;
@@ -1031,31 +1082,20 @@ static PyObject *publisher_new(PyTypeObject *type, PyObject *args, PyObject *kwd
             return NULL;
         }
     }
-    if (domain != Py_None && !PyUnicode_Check(domain)) {
-        PyErr_SetString(st->TypeMismatchError, "domain must be a str or None");
-        return NULL;
-    }
     self = (PublisherObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
     self->st = st;
-    Py_INCREF(name);
-    self->name = name;
-    Py_INCREF(def);
-    self->default_value = def;
-    Py_INCREF(domain);
-    self->domain = domain;
-    if (codec_init(st, &self->c, def, max_size, type_name) < 0)
+    const char *cname, *cdomain;
+    if (endpoint_init(st, &self->ep, name, def, domain, max_size, type_name, &cname, &cdomain) <
+        0)
         goto fail;
     hcm_publisher_attr_init(&attr);
-    attr.type = self->c.type;
+    attr.type = self->ep.c.type;
     attr.buffer_num = (uint32_t)buffer_num;
-    attr.max_payload = self->c.size;
+    attr.max_payload = self->ep.c.size;
     attr.mode = (uint32_t)mode;
-    attr.domain = domain == Py_None ? NULL : c_name(st, domain);
-    const char *cname = c_name(st, name);
-    if (cname == NULL || (domain != Py_None && attr.domain == NULL))
-        goto fail;
+    attr.domain = cdomain;
     Py_BEGIN_ALLOW_THREADS
     rc = hcm_publisher_open(&self->pub, cname, &attr);
     Py_END_ALLOW_THREADS
@@ -1077,28 +1117,20 @@ static void publisher_dealloc(PyObject *op)
     PyObject_GC_UnTrack(op);
     hcm_publisher_close(self->pub);
     self->pub = NULL;
-    codec_clear(&self->c);
-    Py_CLEAR(self->name);
-    Py_CLEAR(self->default_value);
-    Py_CLEAR(self->domain);
+    endpoint_clear(&self->ep, 1);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
 
 static int publisher_traverse(PyObject *op, visitproc visit, void *arg)
 {
-    PublisherObject *self = (PublisherObject *)op;
     Py_VISIT(Py_TYPE(op));
-    Py_VISIT(self->default_value);
-    Py_VISIT(self->c.dtype);
-    return 0;
+    return endpoint_traverse(&((PublisherObject *)op)->ep, visit, arg);
 }
 
 static int publisher_clear(PyObject *op)
 {
-    PublisherObject *self = (PublisherObject *)op;
-    Py_CLEAR(self->default_value);
-    codec_clear(&self->c);
+    endpoint_clear(&((PublisherObject *)op)->ep, 0);
     return 0;
 }
 
@@ -1123,10 +1155,10 @@ static PyObject *publisher_publish(PyObject *op, PyObject *const *args, Py_ssize
         return NULL;
     if (self->loan != NULL) {
         PyErr_Format(st->BusyError, "Publisher('%U'): a loan is active; leave its with-block first",
-                     self->name);
+                     self->ep.name);
         return NULL;
     }
-    if (encode(st, &self->c, self->name, data, &e) < 0) {
+    if (encode(st, &self->ep.c, self->ep.name, data, &e) < 0) {
         wrap_builtin(st);
         return NULL;
     }
@@ -1151,7 +1183,7 @@ static PyObject *publisher_close(PyObject *op, PyObject *unused)
     (void)unused;
     if (self->busy) {
         PyErr_Format(PyExc_RuntimeError, "Publisher('%U') is in use by another thread",
-                     self->name);
+                     self->ep.name);
         return NULL;
     }
     if (self->loan != NULL) {
@@ -1159,7 +1191,7 @@ static PyObject *publisher_close(PyObject *op, PyObject *unused)
         if (st != NULL)
             PyErr_Format(st->BusyError,
                          "Publisher('%U'): a loan is active; leave its with-block first",
-                         self->name);
+                         self->ep.name);
         return NULL;
     }
     hcm_publisher_close(self->pub);
@@ -1184,18 +1216,18 @@ static PyObject *publisher_repr(PyObject *op)
 {
     PublisherObject *self = (PublisherObject *)op;
     char t[160];
-    hcm_type_format(&self->c.type, t, sizeof t);
+    hcm_type_format(&self->ep.c.type, t, sizeof t);
     if (self->pub == NULL)
-        return PyUnicode_FromFormat("<shm_pub_sub.Publisher '%U' %s, closed>", self->name, t);
+        return PyUnicode_FromFormat("<shm_pub_sub.Publisher '%U' %s, closed>", self->ep.name, t);
     return PyUnicode_FromFormat("<shm_pub_sub.Publisher '%U' %s, buffer_num=%u, max_size=%llu>",
-                                self->name, t, hcm_publisher_slots(self->pub),
+                                self->ep.name, t, hcm_publisher_slots(self->pub),
                                 (unsigned long long)hcm_publisher_max_payload(self->pub));
 }
 
 static PyObject *publisher_get_name(PyObject *op, void *c)
 {
     (void)c;
-    return Py_NewRef(((PublisherObject *)op)->name);
+    return Py_NewRef(((PublisherObject *)op)->ep.name);
 }
 
 static PyObject *publisher_get_closed(PyObject *op, void *c)
@@ -1216,14 +1248,14 @@ static PyObject *publisher_get_max_size(PyObject *op, void *c)
     PublisherObject *self = (PublisherObject *)op;
     (void)c;
     return PyLong_FromUnsignedLongLong(self->pub ? hcm_publisher_max_payload(self->pub)
-                                                 : self->c.size);
+                                                 : self->ep.c.size);
 }
 
 static PyObject *publisher_get_type(PyObject *op, void *c)
 {
     char t[160];
     (void)c;
-    return PyUnicode_FromString(hcm_type_format(&((PublisherObject *)op)->c.type, t, sizeof t));
+    return PyUnicode_FromString(hcm_type_format(&((PublisherObject *)op)->ep.c.type, t, sizeof t));
 }
 
 /* ---- Loan -------------------------------------------------------------------- */
@@ -1249,7 +1281,7 @@ static PyObject *publisher_loan(PyObject *op, PyObject *args, PyObject *kwds)
         return NULL;
     if (!publisher_usable(st, self))
         return NULL;
-    if (self->c.kind == PYK_STR || self->c.kind == PYK_BYTES) {
+    if (self->ep.c.kind == PYK_STR || self->ep.c.kind == PYK_BYTES) {
         if (size_obj == Py_None) {
             PyErr_SetString(st->InvalidArgumentError,
                             "loan(size): a str or bytes topic needs the sample size");
@@ -1260,9 +1292,9 @@ static PyObject *publisher_loan(PyObject *op, PyObject *args, PyObject *kwds)
             wrap_builtin(st);
             return NULL;
         }
-        if (n < 0 || (uint64_t)n > self->c.size) {
+        if (n < 0 || (uint64_t)n > self->ep.c.size) {
             PyErr_Format(st->InvalidArgumentError, "loan size must be 0..%llu, got %lld",
-                         (unsigned long long)self->c.size, n);
+                         (unsigned long long)self->ep.c.size, n);
             return NULL;
         }
         len = (uint64_t)n;
@@ -1272,7 +1304,7 @@ static PyObject *publisher_loan(PyObject *op, PyObject *args, PyObject *kwds)
                             "loan(): a fixed-size topic takes no size");
             return NULL;
         }
-        len = self->c.size;
+        len = self->ep.c.size;
     }
     loan = PyObject_GC_New(LoanObject, st->LoanType);
     if (loan == NULL)
@@ -1324,7 +1356,7 @@ static PyObject *loan_enter(PyObject *op, PyObject *unused)
         return NULL;
     }
     if (p->loan != NULL) {
-        PyErr_Format(st->BusyError, "Publisher('%U') already has an active loan", p->name);
+        PyErr_Format(st->BusyError, "Publisher('%U') already has an active loan", p->ep.name);
         return NULL;
     }
     p->busy = 1; /* may wait for another publisher's lock */
@@ -1340,7 +1372,7 @@ static PyObject *loan_enter(PyObject *op, PyObject *unused)
         loan_finish(self, 0, NULL);
         return raise_hcm(st, rc, NULL);
     }
-    obj = slot_object(st, &p->c, self->ptr, (Py_ssize_t)self->len, 0, pin, &buf);
+    obj = slot_object(st, &p->ep.c, self->ptr, (Py_ssize_t)self->len, 0, pin, &buf);
     if (obj == NULL) {
         loan_finish(self, 0, NULL);
         return NULL;
@@ -1430,11 +1462,8 @@ static PyType_Spec loan_spec = {
 typedef struct {
     PyObject_HEAD
     hcm_state *st;
+    endpoint ep;
     hcm_subscriber *sub;
-    PyObject *name;
-    PyObject *default_value;
-    PyObject *domain;
-    codec c;
     int64_t expiry_ns;
     int busy;           /* a blocking call released the GIL */
     PyObject *view;     /* the active View, borrowed */
@@ -1445,19 +1474,19 @@ typedef struct {
 
 static int subscriber_usable(hcm_state *st, SubscriberObject *self)
 {
-    if (self->sub == NULL || self->default_value == NULL) { /* closed, or cleared by the GC */
-        PyErr_Format(st->Error, "Subscriber('%U') is closed", self->name);
+    if (self->sub == NULL || self->ep.default_value == NULL) { /* closed, or cleared by the GC */
+        PyErr_Format(st->Error, "Subscriber('%U') is closed", self->ep.name);
         return 0;
     }
     if (self->busy) {
         PyErr_Format(PyExc_RuntimeError,
                      "Subscriber('%U') is in use by a blocking call in another thread",
-                     self->name);
+                     self->ep.name);
         return 0;
     }
     if (self->view != NULL) {
         PyErr_Format(st->BusyError, "Subscriber('%U'): a view is open; leave its with-block first",
-                     self->name);
+                     self->ep.name);
         return 0;
     }
     return 1;
@@ -1482,24 +1511,16 @@ static PyObject *subscriber_new(PyTypeObject *type, PyObject *args, PyObject *kw
         wrap_builtin(st);
         return NULL;
     }
-    if (domain != Py_None && !PyUnicode_Check(domain)) {
-        PyErr_SetString(st->TypeMismatchError, "domain must be a str or None");
-        return NULL;
-    }
     self = (SubscriberObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
     self->st = st;
-    Py_INCREF(name);
-    self->name = name;
-    Py_INCREF(def);
-    self->default_value = def;
-    Py_INCREF(domain);
-    self->domain = domain;
-    if (codec_init(st, &self->c, def, max_size, type_name) < 0)
+    const char *cname, *cdomain;
+    if (endpoint_init(st, &self->ep, name, def, domain, max_size, type_name, &cname, &cdomain) <
+        0)
         goto fail;
     hcm_subscriber_attr_init(&attr);
-    attr.type = self->c.type;
+    attr.type = self->ep.c.type;
     if (expiry != NULL) {
         int64_t ns;
         if (expiry == Py_None) {
@@ -1516,10 +1537,7 @@ static PyObject *subscriber_new(PyTypeObject *type, PyObject *args, PyObject *kw
             goto fail;
         attr.spin_ns = ns;
     }
-    attr.domain = domain == Py_None ? NULL : c_name(st, domain);
-    const char *cname = c_name(st, name);
-    if (cname == NULL || (domain != Py_None && attr.domain == NULL))
-        goto fail;
+    attr.domain = cdomain;
     Py_BEGIN_ALLOW_THREADS
     rc = hcm_subscriber_open(&self->sub, cname, &attr);
     Py_END_ALLOW_THREADS
@@ -1541,10 +1559,7 @@ static void subscriber_dealloc(PyObject *op)
     PyObject_GC_UnTrack(op);
     hcm_subscriber_close(self->sub);
     self->sub = NULL;
-    codec_clear(&self->c);
-    Py_CLEAR(self->name);
-    Py_CLEAR(self->default_value);
-    Py_CLEAR(self->domain);
+    endpoint_clear(&self->ep, 1);
     Py_CLEAR(self->spare);
     PyMem_Free(self->scratch);
     tp->tp_free(op);
@@ -1553,20 +1568,15 @@ static void subscriber_dealloc(PyObject *op)
 
 static int subscriber_traverse(PyObject *op, visitproc visit, void *arg)
 {
-    SubscriberObject *self = (SubscriberObject *)op;
     Py_VISIT(Py_TYPE(op));
-    Py_VISIT(self->default_value);
-    Py_VISIT(self->c.dtype);
-    Py_VISIT(self->spare);
-    return 0;
+    Py_VISIT(((SubscriberObject *)op)->spare);
+    return endpoint_traverse(&((SubscriberObject *)op)->ep, visit, arg);
 }
 
 static int subscriber_clear(PyObject *op)
 {
-    SubscriberObject *self = (SubscriberObject *)op;
-    Py_CLEAR(self->default_value);
-    Py_CLEAR(self->spare);
-    codec_clear(&self->c);
+    Py_CLEAR(((SubscriberObject *)op)->spare);
+    endpoint_clear(&((SubscriberObject *)op)->ep, 0);
     return 0;
 }
 
@@ -1578,7 +1588,7 @@ enum { READ_LATEST, READ_TAKE };
 static PyObject *read_value(hcm_state *st, SubscriberObject *self, int mode, hcm_sample_info *info,
                             int *rcp)
 {
-    const codec *c = &self->c;
+    const codec *c = &self->ep.c;
     int rc;
 #define READ(buf, cap)                                                                    \
     (mode == READ_LATEST ? hcm_subscriber_latest(self->sub, (buf), (cap), info)           \
@@ -1690,7 +1700,7 @@ static PyObject *subscriber_subscribe(PyObject *op, PyObject *unused)
     if (v == NULL) {
         if (PyErr_Occurred())
             return NULL;
-        return PyTuple_Pack(2, self->default_value, Py_False); /* nothing published yet */
+        return PyTuple_Pack(2, self->ep.default_value, Py_False); /* nothing published yet */
     }
     ok = rc == HCM_OK ? Py_True : Py_False;
     PyObject *t = PyTuple_Pack(2, v, ok);
@@ -1769,7 +1779,7 @@ static PyObject *subscriber_receive(PyObject *op, PyObject *args, PyObject *kwds
         if (rc < 0)
             return NULL;
         if (rc == HCM_ETIMEDOUT) {
-            PyErr_Format(st->WaitTimeoutError, "no sample on topic '%U' within %R s", self->name,
+            PyErr_Format(st->WaitTimeoutError, "no sample on topic '%U' within %R s", self->ep.name,
                          timeout);
             return NULL;
         }
@@ -1807,7 +1817,7 @@ static PyObject *subscriber_close(PyObject *op, PyObject *unused)
     (void)unused;
     if (self->busy) {
         PyErr_Format(PyExc_RuntimeError,
-                     "Subscriber('%U') is in use by a blocking call in another thread", self->name);
+                     "Subscriber('%U') is in use by a blocking call in another thread", self->ep.name);
         return NULL;
     }
     if (self->view != NULL) {
@@ -1815,7 +1825,7 @@ static PyObject *subscriber_close(PyObject *op, PyObject *unused)
         if (st != NULL)
             PyErr_Format(st->BusyError,
                          "Subscriber('%U'): a view is open; leave its with-block first",
-                         self->name);
+                         self->ep.name);
         return NULL;
     }
     hcm_subscriber_close(self->sub); /* pinned views keep their mapping */
@@ -1833,11 +1843,11 @@ static PyObject *subscriber_repr(PyObject *op)
 {
     SubscriberObject *self = (SubscriberObject *)op;
     char t[160];
-    hcm_type_format(&self->c.type, t, sizeof t);
+    hcm_type_format(&self->ep.c.type, t, sizeof t);
     if (self->sub == NULL)
-        return PyUnicode_FromFormat("<shm_pub_sub.Subscriber '%U' %s, closed>", self->name, t);
+        return PyUnicode_FromFormat("<shm_pub_sub.Subscriber '%U' %s, closed>", self->ep.name, t);
     return PyUnicode_FromFormat("<shm_pub_sub.Subscriber '%U' %s, expiry=%lld ms, lost=%llu>",
-                                self->name, t, (long long)(self->expiry_ns / 1000000),
+                                self->ep.name, t, (long long)(self->expiry_ns / 1000000),
                                 (unsigned long long)hcm_subscriber_lost(self->sub));
 }
 
@@ -1851,7 +1861,7 @@ static PyObject *subscriber_get_lost(PyObject *op, void *c)
 static PyObject *subscriber_get_name(PyObject *op, void *c)
 {
     (void)c;
-    return Py_NewRef(((SubscriberObject *)op)->name);
+    return Py_NewRef(((SubscriberObject *)op)->ep.name);
 }
 
 static PyObject *subscriber_get_closed(PyObject *op, void *c)
@@ -1870,7 +1880,7 @@ static PyObject *subscriber_get_type(PyObject *op, void *c)
 {
     char t[160];
     (void)c;
-    return PyUnicode_FromString(hcm_type_format(&((SubscriberObject *)op)->c.type, t, sizeof t));
+    return PyUnicode_FromString(hcm_type_format(&((SubscriberObject *)op)->ep.c.type, t, sizeof t));
 }
 
 /* ---- View -------------------------------------------------------------------- */
@@ -1938,22 +1948,22 @@ static PyObject *view_enter(PyObject *op, PyObject *unused)
         if (rc < 0)
             return NULL;
         if (rc == HCM_ETIMEDOUT) {
-            PyErr_Format(st->WaitTimeoutError, "no sample on topic '%U' within %R s", s->name,
+            PyErr_Format(st->WaitTimeoutError, "no sample on topic '%U' within %R s", s->ep.name,
                          self->timeout);
             return NULL;
         }
     }
-    if (s->c.kind == PYK_ARRAY && self->info.len != s->c.size) {
+    if (s->ep.c.kind == PYK_ARRAY && self->info.len != s->ep.c.size) {
         hcm_subscriber_release(s->sub);
         PyErr_Format(st->CorruptSegmentError, "sample of %llu bytes; the array has %llu",
-                     (unsigned long long)self->info.len, (unsigned long long)s->c.size);
+                     (unsigned long long)self->info.len, (unsigned long long)s->ep.c.size);
         return NULL;
     }
     if ((rc = hcm_subscriber_pin(s->sub, &pin)) != HCM_OK) {
         hcm_subscriber_release(s->sub);
         return raise_hcm(st, rc, NULL);
     }
-    self->data = slot_object(st, &s->c, (void *)ptr, (Py_ssize_t)self->info.len, 1, pin, &buf);
+    self->data = slot_object(st, &s->ep.c, (void *)ptr, (Py_ssize_t)self->info.len, 1, pin, &buf);
     if (self->data == NULL) {
         hcm_subscriber_release(s->sub);
         return NULL;
@@ -1992,7 +2002,7 @@ static PyObject *view_exit(PyObject *op, PyObject *args)
         PyErr_Format(st->OverrunError,
                      "topic '%U': sample %llu was overwritten while it was viewed; discard what "
                      "was computed from it",
-                     self->owner->name, (unsigned long long)self->info.seq);
+                     self->owner->ep.name, (unsigned long long)self->info.seq);
         return NULL;
     }
     Py_RETURN_FALSE;
