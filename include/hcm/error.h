@@ -35,7 +35,8 @@ typedef enum hcm_err {
     HCM_ESTALE = 13,    /* the newest sample is older than the subscriber's expiry */
     HCM_EOVERRUN = 14,  /* a viewed sample was overwritten while it was being read */
     HCM_ESYS = 15,      /* an operating-system call failed; hcm_errno() has errno */
-    HCM_EDEAD = 16,     /* the peer process died */
+    HCM_EDEAD = 16,     /* the peer process died (or closed) */
+    HCM_EREMOTE = 17,   /* the server failed the call; hcm_errmsg() has its message */
     HCM_ERR_COUNT_      /* not an error: number of codes */
 } hcm_err;
 

@@ -27,6 +27,7 @@ static const char *const messages[HCM_ERR_COUNT_] = {
     [HCM_EOVERRUN] = "sample overwritten while being read",
     [HCM_ESYS] = "system call failed",
     [HCM_EDEAD] = "peer process died",
+    [HCM_EREMOTE] = "the server failed the call",
 };
 
 const char *hcm_strerror(int err)

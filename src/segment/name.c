@@ -18,6 +18,11 @@ const char *hcm_default_domain(void)
     return (d != NULL && d[0] != '\0') ? d : "0";
 }
 
+const char *hcm__kind_word(char kind)
+{
+    return kind == 's' ? "service" : kind == 'a' ? "action" : "topic";
+}
+
 int hcm__domain_check(const char *domain)
 {
     size_t n;
@@ -85,6 +90,7 @@ int hcm__name_make(hcm_seg_name *out, const char *domain, char kind, const char 
     if ((rc = topic_check(topic, &n)) != HCM_OK)
         return rc;
     memset(out, 0, sizeof *out);
+    out->kind = kind;
     memcpy(out->topic, topic, n);
     memcpy(out->domain, domain, strlen(domain));
     snprintf(out->file, sizeof out->file, HCM_SHM_PREFIX "%s.%c.%s", domain, kind, topic);

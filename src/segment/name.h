@@ -19,7 +19,8 @@
 #define HCM_SHM_PATH_MAX (sizeof HCM_SHM_DIR + HCM_SHM_NAME_MAX + 1)
 
 typedef struct hcm_seg_name {
-    char topic[HCM_NAME_MAX + 1];       /* normalised: no leading '/' */
+    char kind;                          /* 't' topic, 's' service, 'a' action */
+    char topic[HCM_NAME_MAX + 1];       /* normalised name: no leading '/' */
     char domain[HCM_DOMAIN_MAX + 1];
     char file[HCM_SHM_NAME_MAX + 1];    /* "hcm.0.t.robot:imu" */
     char path[HCM_SHM_PATH_MAX];        /* "/dev/shm/hcm.0.t.robot:imu" */
@@ -28,6 +29,9 @@ typedef struct hcm_seg_name {
 /* Validates `domain` (NULL = default) and `topic`, fills *out. HCM_ENAME with
  * a detail naming the rule broken. */
 int hcm__name_make(hcm_seg_name *out, const char *domain, char kind, const char *topic);
+
+/* "topic", "service" or "action". */
+const char *hcm__kind_word(char kind);
 
 /* HCM_OK if `domain` is a valid domain name. */
 int hcm__domain_check(const char *domain);

@@ -76,19 +76,19 @@ static int validate_header(hcm_seg *seg, const hcm_seg_header *h, uint64_t file_
 }
 
 /* Wraps a fresh mmap in a reference-counted mapping (1 reference). */
-static int adopt_mapping(hcm_seg *seg, void *map, size_t size)
+static hcm_mapping *adopt_mapping(void *map, size_t size)
 {
     hcm_mapping *m = malloc(sizeof *m);
     if (m == NULL) {
         munmap(map, size);
-        return hcm__fail(HCM_ENOMEM, "out of memory");
+        hcm__fail(HCM_ENOMEM, "out of memory");
+        return NULL;
     }
     m->base = map;
     m->size = size;
     /* relaxed: nobody else can see m yet */
     atomic_init(&m->refs, 1);
-    seg->mapping = m;
-    return HCM_OK;
+    return m;
 }
 
 hcm_mapping *hcm__mapping_ref(hcm_seg *seg)
@@ -113,20 +113,19 @@ void hcm__mapping_unref(hcm_mapping *m)
     }
 }
 
-int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
+int hcm__file_open(hcm_file *f, const hcm_seg_name *name, int writable, size_t min_size)
 {
     struct stat st;
-    hcm_seg_header snap;
     void *map;
     int fd, rc;
 
-    memset(seg, 0, sizeof *seg);
+    memset(f, 0, sizeof *f);
     fd = open(name->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         int err = errno;
         if (err == ENOENT)
-            return hcm__fail(HCM_ENOENT, "topic '%s' does not exist in domain '%s' (%s)",
-                             name->topic, name->domain, name->path);
+            return hcm__fail(HCM_ENOENT, "%s '%s' does not exist in domain '%s' (%s)",
+                             hcm__kind_word(name->kind), name->topic, name->domain, name->path);
         if (err == EACCES || err == EPERM)
             return fail_perm(name->path, err, "cannot open");
         if (err == ELOOP)
@@ -142,7 +141,9 @@ int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
         close(fd);
         return hcm__fail(HCM_ECORRUPT, "%s is not a regular file", name->path);
     }
-    if (st.st_uid != geteuid() && !foreign_owner_allowed()) {
+    /* Reading someone else's segment is safe (we validate everything); using
+     * one they made in our name is not: they could feed us data. */
+    if (writable && st.st_uid != geteuid() && !foreign_owner_allowed()) {
         close(fd);
         return hcm__fail(HCM_EPERM,
                          "%s belongs to uid %u, not to us (uid %u), mode %04o; refused (set "
@@ -150,10 +151,10 @@ int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
                          name->path, (unsigned)st.st_uid, (unsigned)geteuid(),
                          (unsigned)(st.st_mode & 07777));
     }
-    if ((uint64_t)st.st_size < HCM_SEG_HEADER_SIZE || (uint64_t)st.st_size > MAX_SEGMENT_BYTES) {
+    if ((uint64_t)st.st_size < min_size || (uint64_t)st.st_size > MAX_SEGMENT_BYTES) {
         close(fd);
-        return hcm__fail(HCM_ECORRUPT, "%s: %lld bytes, not a valid segment size (header is %u)",
-                         name->path, (long long)st.st_size, HCM_SEG_HEADER_SIZE);
+        return hcm__fail(HCM_ECORRUPT, "%s: %lld bytes, not a valid segment size (header is %zu)",
+                         name->path, (long long)st.st_size, min_size);
     }
     map = mmap(NULL, (size_t)st.st_size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
                MAP_SHARED, fd, 0);
@@ -163,34 +164,27 @@ int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
         return rc;
     }
     close(fd); /* the mapping keeps the file alive */
-    memcpy(&snap, map, sizeof snap);
-    rc = validate_header(seg, &snap, (uint64_t)st.st_size, name->path);
-    if (rc != HCM_OK) {
-        munmap(map, (size_t)st.st_size);
-        memset(seg, 0, sizeof *seg);
-        return rc;
-    }
-    /* relaxed: a plausibility check of a counter that keeps moving */
-    if (atomic_load_explicit(&((hcm_seg_header *)map)->write_seq, memory_order_relaxed) >=
-        HCM_SEG_SEQ_MAX) {
-        munmap(map, (size_t)st.st_size);
-        memset(seg, 0, sizeof *seg);
-        return hcm__fail(HCM_ECORRUPT, "%s: write sequence beyond 2^62", name->path);
-    }
-    if ((rc = adopt_mapping(seg, map, (size_t)st.st_size)) != HCM_OK)
-        return rc;
-    seg->hdr = map;
-    seg->slots_base = (unsigned char *)map + HCM_SEG_HEADER_SIZE;
-    seg->map_size = (size_t)st.st_size;
-    seg->dev = st.st_dev;
-    seg->ino = st.st_ino;
-    seg->mode = (uint32_t)(st.st_mode & 07777);
-    seg->uid = st.st_uid;
+    if ((f->mapping = adopt_mapping(map, (size_t)st.st_size)) == NULL)
+        return HCM_ENOMEM;
+    f->base = map;
+    f->size = (size_t)st.st_size;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->mode = (uint32_t)(st.st_mode & 07777);
+    f->uid = st.st_uid;
     return HCM_OK;
 }
 
+void hcm__file_close(hcm_file *f)
+{
+    if (f == NULL || f->mapping == NULL)
+        return;
+    hcm__mapping_unref(f->mapping);
+    memset(f, 0, sizeof *f);
+}
+
 /* An unnamed file in /dev/shm (O_TMPFILE), or, where that is not supported,
- * a uniquely named one that link_into_place() renames. */
+ * a uniquely named one that hcm__file_link() renames. */
 static int make_unnamed(const hcm_seg_name *name, char *tmp_path, size_t cap)
 {
     static _Atomic unsigned counter;
@@ -204,69 +198,171 @@ static int make_unnamed(const hcm_seg_name *name, char *tmp_path, size_t cap)
     return open(tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-static int link_into_place(int fd, const char *tmp_path, const char *path)
+int hcm__file_create(hcm_file *f, hcm_new_file *nf, const hcm_seg_name *name, uint64_t total,
+                     uint32_t mode)
 {
+    const char *what = hcm__kind_word(name->kind);
+    void *map;
+    int rc, err;
+
+    memset(f, 0, sizeof *f);
+    if (total > MAX_SEGMENT_BYTES || total > (uint64_t)SIZE_MAX)
+        return hcm__fail(HCM_ENOMEM, "%s '%s': %llu bytes is too large", what, name->topic,
+                         (unsigned long long)total);
+    nf->fd = make_unnamed(name, nf->tmp_path, sizeof nf->tmp_path);
+    if (nf->fd < 0)
+        return hcm__fail_sys(errno, "create a segment in " HCM_SHM_DIR " for %s '%s'", what,
+                             name->topic);
+    if (fchmod(nf->fd, (mode_t)mode) != 0) {
+        rc = hcm__fail_sys(errno, "fchmod %04o for %s '%s'", mode, what, name->topic);
+        goto fail;
+    }
+    /* posix_fallocate reserves the pages now: a segment that does not fit in
+     * /dev/shm fails here with ENOSPC instead of a SIGBUS on first touch. */
+    err = posix_fallocate(nf->fd, 0, (off_t)total);
+    if (err != 0) {
+        rc = hcm__fail_sys(err, "reserve %llu bytes in " HCM_SHM_DIR " for %s '%s'",
+                           (unsigned long long)total, what, name->topic);
+        if (err == ENOSPC || err == EFBIG)
+            rc = HCM_ENOMEM;
+        goto fail;
+    }
+    map = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_SHARED, nf->fd, 0);
+    if (map == MAP_FAILED) {
+        rc = hcm__fail_sys(errno, "mmap %llu bytes for %s '%s'", (unsigned long long)total, what,
+                           name->topic);
+        goto fail;
+    }
+    if ((f->mapping = adopt_mapping(map, (size_t)total)) == NULL) {
+        rc = HCM_ENOMEM;
+        goto fail;
+    }
+    f->base = map;
+    f->size = (size_t)total;
+    f->mode = mode;
+    f->uid = geteuid();
+    return HCM_OK;
+fail:
+    close(nf->fd);
+    if (nf->tmp_path[0] != '\0')
+        unlink(nf->tmp_path);
+    return rc;
+}
+
+int hcm__file_link(hcm_file *f, hcm_new_file *nf, const hcm_seg_name *name)
+{
+    struct stat st;
+    int rc, err;
+    /* The file is complete and has no name yet; the link publishes it: a
+     * process can only open (and then map) it after the link, which orders
+     * all our stores before its loads. */
+    if (nf->tmp_path[0] != '\0') {
+        rc = link(nf->tmp_path, name->path);
+        err = errno;
+        unlink(nf->tmp_path);
+    } else {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", nf->fd);
+        rc = linkat(AT_FDCWD, proc, AT_FDCWD, name->path, AT_SYMLINK_FOLLOW);
+        err = errno;
+    }
+    if (rc != 0) {
+        close(nf->fd);
+        hcm__file_close(f);
+        if (err == EEXIST)
+            return HCM__EEXIST;
+        return hcm__fail_sys(err, "link %s", name->path);
+    }
+    if (fstat(nf->fd, &st) == 0) {
+        f->dev = st.st_dev;
+        f->ino = st.st_ino;
+    }
+    close(nf->fd);
+    return HCM_OK;
+}
+
+int hcm__file_retire(const hcm_file *f, const hcm_seg_name *name, _Atomic uint32_t *state,
+                     uint32_t retired, _Atomic uint32_t *futex)
+{
+    struct stat st;
+    /* (R1) release: pairs with the acquire loads of the state word in
+     * attached processes, which then re-attach by name. */
+    atomic_store_explicit(state, retired, memory_order_release);
+    if (futex != NULL) {
+        /* Wake sleepers so they see the retirement now rather than at their
+         * timeout. release: a woken sleeper that reads the bump sees (R1). */
+        atomic_fetch_add_explicit(futex, 1, memory_order_release);
+        hcm__futex_wake_all(futex);
+    }
+    if (stat(name->path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino) {
+        if (unlink(name->path) != 0 && errno != ENOENT)
+            return hcm__fail_sys(errno, "unlink %s", name->path);
+    }
+    return HCM_OK;
+}
+
+/* The topic view of a mapped file. */
+static void seg_from_file(hcm_seg *seg, const hcm_file *f)
+{
+    seg->mapping = f->mapping;
+    seg->hdr = f->base;
+    seg->slots_base = (unsigned char *)f->base + HCM_SEG_HEADER_SIZE;
+    seg->map_size = f->size;
+    seg->dev = f->dev;
+    seg->ino = f->ino;
+    seg->mode = f->mode;
+    seg->uid = f->uid;
+}
+
+static hcm_file file_of_seg(const hcm_seg *seg)
+{
+    hcm_file f = {seg->mapping, seg->hdr, seg->map_size, seg->dev, seg->ino, seg->mode, seg->uid};
+    return f;
+}
+
+int hcm__seg_open(hcm_seg *seg, const hcm_seg_name *name, int writable)
+{
+    hcm_seg_header snap;
+    hcm_file f;
     int rc;
-    if (tmp_path[0] != '\0') {
-        rc = link(tmp_path, path);
-        unlink(tmp_path);
+
+    memset(seg, 0, sizeof *seg);
+    if ((rc = hcm__file_open(&f, name, writable, HCM_SEG_HEADER_SIZE)) != HCM_OK)
+        return rc;
+    memcpy(&snap, f.base, sizeof snap);
+    rc = validate_header(seg, &snap, f.size, name->path);
+    /* relaxed: a plausibility check of a counter that keeps moving */
+    if (rc == HCM_OK && atomic_load_explicit(&((hcm_seg_header *)f.base)->write_seq,
+                                             memory_order_relaxed) >= HCM_SEG_SEQ_MAX)
+        rc = hcm__fail(HCM_ECORRUPT, "%s: write sequence beyond 2^62", name->path);
+    if (rc != HCM_OK) {
+        hcm__file_close(&f);
+        memset(seg, 0, sizeof *seg);
         return rc;
     }
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+    seg_from_file(seg, &f);
+    return HCM_OK;
 }
 
 int hcm__seg_create(hcm_seg *seg, const hcm_seg_name *name, const hcm_type *type,
                     uint32_t slots, uint64_t max_payload, uint32_t mode, uint32_t *ownerp)
 {
-    char tmp_path[HCM_SHM_PATH_MAX + 32];
-    struct stat st;
+    hcm_new_file nf;
     hcm_seg_header *h;
+    hcm_file f;
     uint64_t stride, total;
-    void *map;
-    int fd, rc, err;
+    int rc;
 
     memset(seg, 0, sizeof *seg);
     stride = (HCM_SEG_SLOT_HEADER + max_payload + HCM_SEG_LINE - 1) / HCM_SEG_LINE * HCM_SEG_LINE;
     total = HCM_SEG_HEADER_SIZE + (uint64_t)slots * stride;
-    if (stride > UINT32_MAX || total > MAX_SEGMENT_BYTES || total > (uint64_t)SIZE_MAX)
+    if (stride > UINT32_MAX)
         return hcm__fail(HCM_ENOMEM, "topic '%s': %u slots of %llu bytes is too large", name->topic,
                          slots, (unsigned long long)max_payload);
-
-    fd = make_unnamed(name, tmp_path, sizeof tmp_path);
-    if (fd < 0)
-        return hcm__fail_sys(errno, "create a segment in " HCM_SHM_DIR " for topic '%s'",
-                             name->topic);
-    if (fchmod(fd, (mode_t)mode) != 0) {
-        rc = hcm__fail_sys(errno, "fchmod %04o for topic '%s'", mode, name->topic);
-        goto fail_fd;
-    }
-    /* posix_fallocate reserves the pages now: a segment that does not fit in
-     * /dev/shm fails here with ENOSPC instead of a SIGBUS on first touch. */
-    err = posix_fallocate(fd, 0, (off_t)total);
-    if (err != 0) {
-        rc = hcm__fail_sys(err, "reserve %llu bytes in " HCM_SHM_DIR " for topic '%s' (%u slots "
-                                "x %llu bytes)",
-                           (unsigned long long)total, name->topic, slots,
-                           (unsigned long long)max_payload);
-        if (err == ENOSPC || err == EFBIG)
-            rc = HCM_ENOMEM;
-        goto fail_fd;
-    }
-    map = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        rc = hcm__fail_sys(errno, "mmap %llu bytes for topic '%s'", (unsigned long long)total,
-                           name->topic);
-        goto fail_fd;
-    }
-    if ((rc = adopt_mapping(seg, map, (size_t)total)) != HCM_OK)
-        goto fail_fd;
-    /* The file is fresh (zero-filled) and has no name yet: plain stores are
-     * fine, and the link below publishes all of them (link() is a full
-     * barrier as far as any opener is concerned: it must open and mmap after
-     * it). */
-    h = map;
+    if ((rc = hcm__file_create(&f, &nf, name, total, mode)) != HCM_OK)
+        return rc;
+    /* The file is fresh (zero-filled) and unnamed: plain stores are fine. */
+    h = f.base;
     h->magic = HCM_SEG_MAGIC;
     h->version = HCM_SEG_VERSION;
     h->header_size = HCM_SEG_HEADER_SIZE;
@@ -280,38 +376,15 @@ int hcm__seg_create(hcm_seg *seg, const hcm_seg_name *name, const hcm_type *type
     atomic_store_explicit(&h->state, HCM_SEG_STATE_LIVE, memory_order_relaxed);
     atomic_store_explicit(&h->owners[0].id, hcm__self_process_id(), memory_order_relaxed);
     atomic_store_explicit(&h->owners[0].state, HCM_OWNER_OPEN, memory_order_relaxed);
-
-    if (link_into_place(fd, tmp_path, name->path) != 0) {
-        err = errno;
-        hcm__mapping_unref(seg->mapping);
-        seg->mapping = NULL;
-        close(fd);
-        if (err == EEXIST)
-            return HCM__EEXIST;
-        return hcm__fail_sys(err, "link %s", name->path);
-    }
-    if (fstat(fd, &st) != 0)
-        memset(&st, 0, sizeof st);
-    close(fd);
-    seg->hdr = h;
-    seg->slots_base = (unsigned char *)map + HCM_SEG_HEADER_SIZE;
-    seg->map_size = (size_t)total;
+    if ((rc = hcm__file_link(&f, &nf, name)) != HCM_OK)
+        return rc;
+    seg_from_file(seg, &f);
     seg->slot_count = slots;
     seg->slot_stride = (uint32_t)stride;
     seg->max_payload = max_payload;
     seg->type = *type;
-    seg->dev = st.st_dev;
-    seg->ino = st.st_ino;
-    seg->mode = mode;
-    seg->uid = geteuid();
     *ownerp = 0;
     return HCM_OK;
-
-fail_fd:
-    close(fd);
-    if (tmp_path[0] != '\0')
-        unlink(tmp_path);
-    return rc;
 }
 
 void hcm__seg_close(hcm_seg *seg)
@@ -324,19 +397,8 @@ void hcm__seg_close(hcm_seg *seg)
 
 int hcm__seg_retire(hcm_seg *seg, const hcm_seg_name *name)
 {
-    struct stat st;
-    /* (R1) release: pairs with the acquire loads of state in readers and
-     * publishers, which then re-attach by name. */
-    atomic_store_explicit(&seg->hdr->state, HCM_SEG_STATE_RETIRED, memory_order_release);
-    /* Wake sleepers so they see the retirement now rather than at their
-     * timeout. relaxed bump: the futex syscall orders it for the sleepers. */
-    atomic_fetch_add_explicit(&seg->hdr->futex, 1, memory_order_release);
-    hcm__futex_wake_all(&seg->hdr->futex);
-    if (stat(name->path, &st) == 0 && st.st_dev == seg->dev && st.st_ino == seg->ino) {
-        if (unlink(name->path) != 0 && errno != ENOENT)
-            return hcm__fail_sys(errno, "unlink %s", name->path);
-    }
-    return HCM_OK;
+    hcm_file f = file_of_seg(seg);
+    return hcm__file_retire(&f, name, &seg->hdr->state, HCM_SEG_STATE_RETIRED, &seg->hdr->futex);
 }
 
 int hcm__seg_register(hcm_seg *seg, uint32_t *ownerp)

@@ -24,6 +24,46 @@ typedef struct hcm_mapping {
     _Atomic uint32_t refs;
 } hcm_mapping;
 
+/* A mapped segment file of any kind, before its header is interpreted. */
+typedef struct hcm_file {
+    hcm_mapping *mapping;       /* one reference, owned */
+    void *base;
+    size_t size;
+    dev_t dev;
+    ino_t ino;
+    uint32_t mode;
+    uid_t uid;
+} hcm_file;
+
+/* A created file not yet linked to its name. */
+typedef struct hcm_new_file {
+    int fd;
+    char tmp_path[HCM_SHM_PATH_MAX + 32]; /* "" with O_TMPFILE */
+} hcm_new_file;
+
+/* Opens, checks (regular file, our uid unless HCM_ALLOW_OTHER_USERS=1, size
+ * between min_size and 16 TiB) and maps name->path. HCM_ENOENT, HCM_EPERM,
+ * HCM_ECORRUPT, HCM_ESYS with a detail naming the file. */
+int hcm__file_open(hcm_file *f, const hcm_seg_name *name, int writable, size_t min_size);
+
+/* Creates an unnamed file of `total` bytes with `mode` (fchmod), reserves
+ * its pages (posix_fallocate: HCM_ENOMEM if /dev/shm cannot hold it) and
+ * maps it read-write. Publish it with hcm__file_link() once initialised. */
+int hcm__file_create(hcm_file *f, hcm_new_file *nf, const hcm_seg_name *name, uint64_t total,
+                     uint32_t mode);
+
+/* Gives the created file its name. HCM_OK; HCM__EEXIST if another process
+ * linked one first (f is then released); or an error (f released). */
+int hcm__file_link(hcm_file *f, hcm_new_file *nf, const hcm_seg_name *name);
+
+/* Drops f's reference to its mapping. */
+void hcm__file_close(hcm_file *f);
+
+/* Marks a retired state word, wakes sleepers on `futex`, and removes the
+ * name if it still refers to f's file (device and inode compared). */
+int hcm__file_retire(const hcm_file *f, const hcm_seg_name *name, _Atomic uint32_t *state,
+                     uint32_t retired, _Atomic uint32_t *futex);
+
 typedef struct hcm_seg {
     hcm_mapping *mapping;       /* owns the mmap */
     hcm_seg_header *hdr;        /* the mapping */
