@@ -23,7 +23,7 @@ typedef enum hcm_err {
     HCM_EINVAL = 1,     /* invalid argument (NULL, out of range, misuse) */
     HCM_ENAME = 2,      /* invalid topic or domain name (empty, too long, bad character) */
     HCM_ENOMEM = 3,     /* out of memory, or the segment does not fit in /dev/shm */
-    HCM_ENOENT = 4,     /* no such topic */
+    HCM_ENOENT = 4,     /* no such topic or service */
     HCM_EAGAIN = 5,     /* nothing new yet; try again (not a failure) */
     HCM_ETIMEDOUT = 6,  /* the timeout passed before anything arrived */
     HCM_EINTR = 7,      /* a wait was interrupted by a signal */

@@ -10,6 +10,7 @@
 #include "hcm/error.h"
 #include "hcm/type.h"
 #include "hcm/topic.h"
+#include "hcm/service.h"
 
 #define HCM_VERSION_MAJOR 0
 #define HCM_VERSION_MINOR 1

@@ -176,4 +176,138 @@ _Static_assert(offsetof(hcm_seg_slot, timestamp_ns) == 8, "layout");
 _Static_assert(offsetof(hcm_seg_slot, len) == 16, "layout");
 _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
 
+/* ---- service segment: hcm.<domain>.s.<name> ---------------------------------
+ *
+ * | offset | size | field | written by | read by |
+ * |--------|------|-------|------------|---------|
+ * |      0 |    8 | magic "HCMSRVC1" | creator | attach |
+ * |      8 |    4 | version | creator | attach |
+ * |     12 |    4 | header size (640) | creator | attach |
+ * |     16 |    8 | total size | creator | attach (== fstat) |
+ * |     24 |    4 | slot count K (call slots) | creator | attach |
+ * |     28 |    4 | slot stride | creator | attach |
+ * |     32 |    8 | request max bytes | creator | attach |
+ * |     40 |    8 | response max bytes | creator | attach |
+ * |     48 |    8 | creation time (REALTIME ns) | creator | tools |
+ * |     56 |    4 | segment kind (2 = service) | creator | attach |
+ * |     60 |    4 | state LIVE/RETIRED (atomic) | replacer | every call |
+ * |     64 |  256 | request type descriptor | creator | attach |
+ * |    320 |  256 | response type descriptor | creator | attach |
+ * |    576 |    8 | server: identity of the live server process, 0 = none (atomic) | server open/close | clients (liveness) |
+ * |    584 |    4 | server generation (atomic) | server open | clients |
+ * |    588 |    4 | request futex word (atomic) | clients (bump) | sleeping server threads |
+ * |    592 |    4 | server waiters (atomic) | server threads | clients |
+ * |    596 |    4 | free-slot futex word (atomic) | whoever frees a slot | clients waiting for a slot |
+ * |    600 |    4 | free waiters (atomic) | clients | slot freers |
+ * |    608 |    8 | next call id (atomic) | clients (fetch_add) | — |
+ * |    616 |    8 | calls answered (atomic) | server | tools |
+ * |    640 | K * stride | call slots | | |
+ *
+ * Call slot (stride bytes, a multiple of 64):
+ *
+ * | offset | size | field | meaning |
+ * |--------|------|-------|---------|
+ * |      0 |    4 | state (atomic; the client's futex word) | FREE, CLAIMED, REQUESTED, PROCESSING, DONE, ABANDONED |
+ * |      4 |    4 | waiting (atomic) | the client sleeps on state: the server must wake it |
+ * |      8 |    8 | client identity (atomic) | process that claimed the slot |
+ * |     16 |    8 | call id (atomic) | unique per service |
+ * |     24 |    4 | status (atomic) | of a DONE call: HCM_OK, HCM_EREMOTE, HCM_EDEAD |
+ * |     28 |    4 | generation (atomic) | server generation that took it |
+ * |     32 |    8 | request length (atomic) | |
+ * |     40 |    8 | response length (atomic) | |
+ * |     48 |    8 | server identity (atomic) | process that took it |
+ * |     64 |  256 | error message | of an HCM_EREMOTE call, NUL-terminated |
+ * |    320 | round64(request max) | request | |
+ * |    320 + round64(request max) | response max | response | |
+ *
+ * Slot life: FREE -client CAS-> CLAIMED -client, request written-> REQUESTED
+ * -server CAS-> PROCESSING -server, response written-> DONE -client, read->
+ * FREE. A client that gives up turns REQUESTED into FREE or PROCESSING into
+ * ABANDONED (the server's reply then frees it). A crash leaves a slot whose
+ * client or server identity is dead; clients reclaim such slots when they
+ * find none free, and a client waiting on a slot whose server died fails the
+ * call with HCM_EDEAD and frees it.
+ */
+#define HCM_SVC_MAGIC 0x31435652534d4348ull /* "HCMSRVC1" little-endian */
+#define HCM_SVC_VERSION 1u
+#define HCM_SEG_KIND_SERVICE 2u
+#define HCM_SVC_HEADER_SIZE 640u
+#define HCM_SVC_SLOT_HEADER 320u
+#define HCM_SVC_ERROR_MAX 256u
+
+enum {
+    HCM_SLOT_FREE = 0,
+    HCM_SLOT_CLAIMED = 1,
+    HCM_SLOT_REQUESTED = 2,
+    HCM_SLOT_PROCESSING = 3,
+    HCM_SLOT_DONE = 4,
+    HCM_SLOT_ABANDONED = 5,
+};
+
+typedef struct hcm_svc_header {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t total_size;
+    uint32_t slot_count;
+    uint32_t slot_stride;
+    uint64_t request_max;
+    uint64_t response_max;
+    int64_t create_time_ns;
+    uint32_t seg_kind;
+    _Atomic uint32_t state;
+    hcm_type request_type;
+    uint8_t pad_req[256 - sizeof(hcm_type)];
+    hcm_type response_type;
+    uint8_t pad_resp[256 - sizeof(hcm_type)];
+    _Atomic uint64_t server;
+    _Atomic uint32_t server_gen;
+    _Atomic uint32_t req_futex;
+    _Atomic uint32_t server_waiters;
+    _Atomic uint32_t free_futex;
+    _Atomic uint32_t free_waiters;
+    uint32_t reserved0;
+    _Atomic uint64_t next_id;
+    _Atomic uint64_t calls;
+    uint8_t pad_end[16];
+} hcm_svc_header;
+
+typedef struct hcm_svc_slot {
+    _Atomic uint32_t state;
+    _Atomic uint32_t waiting;
+    _Atomic uint64_t client;
+    _Atomic uint64_t id;
+    _Atomic uint32_t status;
+    _Atomic uint32_t gen;
+    _Atomic uint64_t req_len;
+    _Atomic uint64_t resp_len;
+    _Atomic uint64_t server;
+    uint64_t reserved;
+    char error[HCM_SVC_ERROR_MAX];
+    /* request, then response */
+} hcm_svc_slot;
+
+_Static_assert(offsetof(hcm_svc_header, state) == 60, "layout");
+_Static_assert(offsetof(hcm_svc_header, request_type) == 64, "layout");
+_Static_assert(offsetof(hcm_svc_header, response_type) == 320, "layout");
+_Static_assert(offsetof(hcm_svc_header, server) == 576, "layout");
+_Static_assert(offsetof(hcm_svc_header, server_gen) == 584, "layout");
+_Static_assert(offsetof(hcm_svc_header, req_futex) == 588, "layout");
+_Static_assert(offsetof(hcm_svc_header, server_waiters) == 592, "layout");
+_Static_assert(offsetof(hcm_svc_header, free_futex) == 596, "layout");
+_Static_assert(offsetof(hcm_svc_header, free_waiters) == 600, "layout");
+_Static_assert(offsetof(hcm_svc_header, next_id) == 608, "layout");
+_Static_assert(offsetof(hcm_svc_header, calls) == 616, "layout");
+_Static_assert(sizeof(hcm_svc_header) == HCM_SVC_HEADER_SIZE, "layout");
+_Static_assert(offsetof(hcm_svc_slot, waiting) == 4, "layout");
+_Static_assert(offsetof(hcm_svc_slot, client) == 8, "layout");
+_Static_assert(offsetof(hcm_svc_slot, id) == 16, "layout");
+_Static_assert(offsetof(hcm_svc_slot, status) == 24, "layout");
+_Static_assert(offsetof(hcm_svc_slot, gen) == 28, "layout");
+_Static_assert(offsetof(hcm_svc_slot, req_len) == 32, "layout");
+_Static_assert(offsetof(hcm_svc_slot, resp_len) == 40, "layout");
+_Static_assert(offsetof(hcm_svc_slot, server) == 48, "layout");
+_Static_assert(offsetof(hcm_svc_slot, error) == 64, "layout");
+_Static_assert(sizeof(hcm_svc_slot) == HCM_SVC_SLOT_HEADER, "layout");
+
 #endif /* HCM_SEGMENT_LAYOUT_H */

@@ -1,0 +1,481 @@
+/* service/client.c - calling a service: send, receive, cancel, call. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error_internal.h"
+#include "segment/owner.h"
+#include "service/svc.h"
+#include "sync/sync.h"
+
+#define LIVENESS_CHECK_NS 50000000ll /* a waiting call checks its server this often */
+
+/* Segments this client attached before a re-attach: calls may still point
+ * into them, so they stay mapped until the client closes. */
+typedef struct old_svc {
+    hcm_svc svc;
+    struct old_svc *next;
+} old_svc;
+
+struct hcm_client {
+    pthread_mutex_t lock; /* attach / re-attach */
+    hcm_svc svc;          /* svc.hdr NULL: not attached */
+    old_svc *old;
+    hcm_seg_name name;
+    hcm_type req_type, resp_type; /* kind NONE: any */
+    int64_t spin_ns;
+    int wait_for_slot;
+    uint64_t me;
+    _Atomic uint32_t hint;  /* where the next slot search starts (relaxed: a hint) */
+    _Atomic uint64_t alive_server; /* last server identity seen alive... */
+    _Atomic int64_t alive_until;   /* ...until this time (relaxed: a cache) */
+};
+
+void hcm_client_attr_init(hcm_client_attr *attr)
+{
+    if (attr == NULL)
+        return;
+    memset(attr, 0, sizeof *attr);
+    attr->spin_ns = HCM_DEFAULT_SPIN_NS;
+    attr->wait_for_slot = 1;
+}
+
+static int check_types(hcm_client *cli)
+{
+    char a[160], b[160], c[160], d[160];
+    if ((cli->req_type.kind == HCM_TYPE_NONE || hcm_type_equal(&cli->req_type, &cli->svc.req_type)) &&
+        (cli->resp_type.kind == HCM_TYPE_NONE ||
+         hcm_type_equal(&cli->resp_type, &cli->svc.resp_type)))
+        return HCM_OK;
+    return hcm__fail(HCM_ETYPE,
+                     "service '%s' takes %s and answers %s; this client sends %s and expects %s",
+                     cli->name.topic, hcm_type_format(&cli->svc.req_type, a, sizeof a),
+                     hcm_type_format(&cli->svc.resp_type, b, sizeof b),
+                     hcm_type_format(&cli->req_type, c, sizeof c),
+                     hcm_type_format(&cli->resp_type, d, sizeof d));
+}
+
+/* Attached to the current segment (re-attaching after a replacement). */
+static int ensure(hcm_client *cli, hcm_svc *out)
+{
+    int rc = HCM_OK;
+    pthread_mutex_lock(&cli->lock);
+    if (cli->svc.hdr != NULL &&
+        /* acquire: pairs with the replacer's release (R1) */
+        atomic_load_explicit(&cli->svc.hdr->state, memory_order_acquire) != HCM_SEG_STATE_LIVE) {
+        old_svc *o = malloc(sizeof *o);
+        if (o == NULL) {
+            rc = hcm__fail(HCM_ENOMEM, "out of memory");
+            goto out;
+        }
+        o->svc = cli->svc;
+        o->next = cli->old;
+        cli->old = o;
+        memset(&cli->svc, 0, sizeof cli->svc);
+    }
+    if (cli->svc.hdr == NULL) {
+        rc = hcm__svc_open(&cli->svc, &cli->name);
+        if (rc == HCM_ENOENT) {
+            rc = hcm__fail(HCM_ENOENT, "service '%s' does not exist in domain '%s' (no server "
+                                       "has opened it)",
+                           cli->name.topic, cli->name.domain);
+            goto out;
+        }
+        if (rc == HCM_OK && (rc = check_types(cli)) != HCM_OK)
+            hcm__svc_close(&cli->svc);
+    }
+out:
+    if (rc == HCM_OK)
+        *out = cli->svc;
+    pthread_mutex_unlock(&cli->lock);
+    return rc;
+}
+
+int hcm_client_open(hcm_client **clip, const char *service, const hcm_client_attr *attr)
+{
+    hcm_client_attr defaults;
+    hcm_client *cli;
+    hcm_svc svc;
+    int rc;
+
+    hcm__clear_error();
+    if (clip == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_client_open: clip is NULL");
+    *clip = NULL;
+    if (attr == NULL) {
+        hcm_client_attr_init(&defaults);
+        attr = &defaults;
+    }
+    if ((attr->request_type.kind != HCM_TYPE_NONE &&
+         hcm_type_validate(&attr->request_type) != HCM_OK) ||
+        (attr->response_type.kind != HCM_TYPE_NONE &&
+         hcm_type_validate(&attr->response_type) != HCM_OK))
+        return hcm__fail(HCM_EINVAL, "invalid request or response type descriptor");
+    cli = calloc(1, sizeof *cli);
+    if (cli == NULL)
+        return hcm__fail(HCM_ENOMEM, "out of memory");
+    if ((rc = hcm__name_make(&cli->name, attr->domain, 's', service)) != HCM_OK) {
+        free(cli);
+        return rc;
+    }
+    pthread_mutex_init(&cli->lock, NULL);
+    cli->req_type = attr->request_type;
+    cli->resp_type = attr->response_type;
+    cli->spin_ns = attr->spin_ns;
+    cli->wait_for_slot = attr->wait_for_slot;
+    cli->me = hcm__self_process_id();
+    rc = ensure(cli, &svc);
+    if (rc != HCM_OK && rc != HCM_ENOENT) { /* a missing service is fine for now */
+        pthread_mutex_destroy(&cli->lock);
+        free(cli);
+        return rc;
+    }
+    hcm__clear_error();
+    *clip = cli;
+    return HCM_OK;
+}
+
+void hcm_client_close(hcm_client *cli)
+{
+    if (cli == NULL)
+        return;
+    hcm__svc_close(&cli->svc);
+    while (cli->old != NULL) {
+        old_svc *o = cli->old;
+        cli->old = o->next;
+        hcm__svc_close(&o->svc);
+        free(o);
+    }
+    pthread_mutex_destroy(&cli->lock);
+    free(cli);
+}
+
+/* Is `server` alive? Cached for LIVENESS_CHECK_NS: a liveness check costs a
+ * system call or two, a call should not. */
+static int server_alive(hcm_client *cli, uint64_t server)
+{
+    int64_t now = hcm__now_ns();
+    if (server == 0)
+        return 0;
+    /* relaxed: a cache; a stale answer is corrected within 50 ms */
+    if (atomic_load_explicit(&cli->alive_server, memory_order_relaxed) == server &&
+        now < atomic_load_explicit(&cli->alive_until, memory_order_relaxed))
+        return 1;
+    if (!hcm__id_alive(server))
+        return 0;
+    atomic_store_explicit(&cli->alive_server, server, memory_order_relaxed);
+    atomic_store_explicit(&cli->alive_until, now + LIVENESS_CHECK_NS, memory_order_relaxed);
+    return 1;
+}
+
+static int no_server(hcm_client *cli)
+{
+    return hcm__fail(HCM_EDEAD, "service '%s' has no live server", cli->name.topic);
+}
+
+/* Frees slots whose client (or, for abandoned ones, server) is dead. */
+static void reclaim_dead(hcm_svc *svc)
+{
+    for (uint32_t i = 0; i < svc->slot_count; i++) {
+        hcm_svc_slot *s = hcm__svc_slot(svc, i);
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        uint64_t owner;
+        if (st == HCM_SLOT_FREE || st == HCM_SLOT_PROCESSING)
+            continue;
+        owner = atomic_load_explicit(st == HCM_SLOT_ABANDONED ? &s->server : &s->client,
+                                     memory_order_relaxed);
+        if (hcm__id_alive(owner))
+            continue;
+        if (atomic_compare_exchange_strong_explicit(&s->state, &st, HCM_SLOT_CLAIMED,
+                                                    memory_order_acquire, memory_order_relaxed))
+            hcm__svc_free_slot(svc, s);
+    }
+}
+
+/* Claims a FREE slot; -1 if none. */
+static int64_t claim_slot(hcm_client *cli, const hcm_svc *svc)
+{
+    uint32_t n = svc->slot_count;
+    uint32_t start = atomic_load_explicit(&cli->hint, memory_order_relaxed) % n;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (start + k) % n;
+        hcm_svc_slot *s = hcm__svc_slot(svc, i);
+        uint32_t st = HCM_SLOT_FREE;
+        /* acquire: pairs with (F1): the previous user of the slot is done */
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) == HCM_SLOT_FREE &&
+            atomic_compare_exchange_strong_explicit(&s->state, &st, HCM_SLOT_CLAIMED,
+                                                    memory_order_acquire, memory_order_relaxed)) {
+            atomic_store_explicit(&cli->hint, i + 1, memory_order_relaxed);
+            return i;
+        }
+    }
+    return -1;
+}
+
+struct free_ctx {
+    hcm_client *cli;
+    const hcm_svc *svc;
+};
+
+static int any_free(void *p)
+{
+    const hcm_svc *svc = ((struct free_ctx *)p)->svc;
+    for (uint32_t i = 0; i < svc->slot_count; i++)
+        if (atomic_load_explicit(&hcm__svc_slot(svc, i)->state, memory_order_relaxed) ==
+            HCM_SLOT_FREE)
+            return 1;
+    return 0;
+}
+
+int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *callp,
+                    int64_t timeout_ns)
+{
+    hcm_svc svc;
+    hcm_svc_header *h;
+    int64_t deadline;
+    int64_t i = -1;
+    int rc;
+
+    if (cli == NULL || callp == NULL || (req == NULL && len != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_client_send: NULL argument");
+    if ((rc = ensure(cli, &svc)) != HCM_OK)
+        return rc;
+    h = svc.hdr;
+    uint64_t fixed = hcm_type_fixed_size(&svc.req_type);
+    if ((fixed != 0 && len != fixed) || len > svc.req_max)
+        return hcm__fail(HCM_EMSGSIZE, "service '%s': request of %zu bytes; the type takes %s%llu",
+                         cli->name.topic, len, fixed ? "exactly " : "at most ",
+                         (unsigned long long)(fixed ? fixed : svc.req_max));
+    /* (V2) acquire: pairs with the server's (V1) */
+    if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire)))
+        return no_server(cli);
+    deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
+    for (int reclaimed = 0; (i = claim_slot(cli, &svc)) < 0;) {
+        if (!reclaimed) { /* crashed clients may hold slots */
+            reclaim_dead(&svc);
+            reclaimed = 1;
+            continue;
+        }
+        if (!cli->wait_for_slot || timeout_ns == 0 ||
+            (deadline >= 0 && hcm__now_ns() >= deadline))
+            return hcm__fail(HCM_EBUSY, "service '%s': all %u call slots are in use",
+                             cli->name.topic, svc.slot_count);
+        struct free_ctx fc = {cli, &svc};
+        int64_t until = hcm__now_ns() + LIVENESS_CHECK_NS;
+        if (deadline >= 0 && deadline < until)
+            until = deadline;
+        /* acquire: a bump we read was made after the slot it announces */
+        uint32_t w = atomic_load_explicit(&h->free_futex, memory_order_acquire);
+        /* (F2) pairs with (F1) in the freer */
+        if (hcm__svc_sleep(&h->free_futex, w, &h->free_waiters, any_free, &fc, until) == EINTR)
+            return hcm__fail(HCM_EINTR, "send on service '%s' interrupted by a signal",
+                             cli->name.topic);
+        if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire)))
+            return no_server(cli);
+        reclaimed = 0;
+    }
+    hcm_svc_slot *s = hcm__svc_slot(&svc, (uint32_t)i);
+    uint64_t id = atomic_fetch_add_explicit(&h->next_id, 1, memory_order_relaxed) + 1;
+    memcpy(hcm__svc_req(&svc, s), req, len);
+    /* relaxed: published by (C1) */
+    atomic_store_explicit(&s->client, cli->me, memory_order_relaxed);
+    atomic_store_explicit(&s->id, id, memory_order_relaxed);
+    atomic_store_explicit(&s->req_len, len, memory_order_relaxed);
+    atomic_store_explicit(&s->resp_len, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->status, HCM_OK, memory_order_relaxed);
+    atomic_store_explicit(&s->server, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->waiting, 0, memory_order_relaxed);
+    /* (C1) release: the request before REQUESTED; pairs with (S1) */
+    atomic_store_explicit(&s->state, HCM_SLOT_REQUESTED, memory_order_release);
+    /* (C2) bump, fence, read the server's sleeper count; pairs with (S2) */
+    atomic_fetch_add_explicit(&h->req_futex, 1, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&h->server_waiters, memory_order_relaxed) != 0)
+        hcm__futex_wake_all(&h->req_futex);
+    callp->slot = (uint32_t)i;
+    callp->id = id;
+    return HCM_OK;
+}
+
+/* The slot of a pending call of ours, or NULL. */
+static hcm_svc_slot *mine(hcm_client *cli, const hcm_svc *svc, hcm_call call)
+{
+    hcm_svc_slot *s;
+    if (svc->hdr == NULL || call.slot >= svc->slot_count)
+        return NULL;
+    s = hcm__svc_slot(svc, call.slot);
+    if (atomic_load_explicit(&s->id, memory_order_relaxed) != call.id ||
+        atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
+        atomic_load_explicit(&s->state, memory_order_relaxed) == HCM_SLOT_FREE)
+        return NULL;
+    return s;
+}
+
+/* Finds the segment a call lives in: the current one or an older one. */
+static int locate(hcm_client *cli, hcm_call call, hcm_svc *svcp, hcm_svc_slot **sp)
+{
+    pthread_mutex_lock(&cli->lock);
+    *sp = mine(cli, &cli->svc, call);
+    if (*sp != NULL)
+        *svcp = cli->svc;
+    for (old_svc *o = cli->old; *sp == NULL && o != NULL; o = o->next)
+        if ((*sp = mine(cli, &o->svc, call)) != NULL)
+            *svcp = o->svc;
+    pthread_mutex_unlock(&cli->lock);
+    if (*sp == NULL)
+        return hcm__fail(HCM_EINVAL, "call %llu is not a pending call of this client",
+                         (unsigned long long)call.id);
+    return HCM_OK;
+}
+
+struct slot_ctx {
+    hcm_svc_slot *s;
+};
+
+static int slot_final(void *p)
+{
+    uint32_t st = atomic_load_explicit(&((struct slot_ctx *)p)->s->state, memory_order_relaxed);
+    return st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING;
+}
+
+/* A pending call whose server is gone: end it as HCM_EDEAD. */
+static int fail_dead(hcm_client *cli, hcm_svc *svc, hcm_svc_slot *s, uint32_t st)
+{
+    if (!atomic_compare_exchange_strong_explicit(&s->state, &st, HCM_SLOT_CLAIMED,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return -1; /* it moved on meanwhile: look again */
+    hcm__svc_free_slot(svc, s);
+    return hcm__fail(HCM_EDEAD, "the server of service '%s' died before replying",
+                     cli->name.topic);
+}
+
+int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, size_t *lenp,
+                       int64_t timeout_ns)
+{
+    hcm_svc svc;
+    hcm_svc_slot *s;
+    int64_t deadline, spin_start = 0, next_check;
+    int rc;
+
+    if (cli == NULL || lenp == NULL || (resp == NULL && cap != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_client_receive: NULL argument");
+    if ((rc = locate(cli, call, &svc, &s)) != HCM_OK)
+        return rc;
+    deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
+    next_check = hcm__now_ns() + LIVENESS_CHECK_NS;
+    for (;;) {
+        /* (C3) acquire: pairs with the server's (S3) release */
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (atomic_load_explicit(&s->id, memory_order_relaxed) != call.id)
+            return hcm__fail(HCM_EINVAL, "call %llu is no longer pending",
+                             (unsigned long long)call.id);
+        if (st == HCM_SLOT_DONE) {
+            uint32_t status = atomic_load_explicit(&s->status, memory_order_relaxed);
+            uint64_t len = atomic_load_explicit(&s->resp_len, memory_order_relaxed);
+            if (status == HCM_OK) {
+                if (len > svc.resp_max) {
+                    hcm__svc_free_slot(&svc, s);
+                    return hcm__fail(HCM_ECORRUPT, "response length %llu out of range",
+                                     (unsigned long long)len);
+                }
+                *lenp = (size_t)len;
+                if (len > cap)
+                    return hcm__fail(HCM_EMSGSIZE, "response of %llu bytes; buffer holds %zu",
+                                     (unsigned long long)len, cap);
+                memcpy(resp, hcm__svc_resp(&svc, s), (size_t)len);
+                hcm__svc_free_slot(&svc, s);
+                return HCM_OK;
+            }
+            char msg[HCM_SVC_ERROR_MAX];
+            memcpy(msg, s->error, sizeof msg);
+            msg[sizeof msg - 1] = '\0';
+            hcm__svc_free_slot(&svc, s);
+            *lenp = 0;
+            if (status == HCM_EREMOTE)
+                return hcm__fail(HCM_EREMOTE, "service '%s': %s", cli->name.topic, msg);
+            return hcm__fail(HCM_EDEAD, "the server of service '%s' closed before replying",
+                             cli->name.topic);
+        }
+        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING)
+            return hcm__fail(HCM_EINVAL, "call %llu is not pending (state %u)",
+                             (unsigned long long)call.id, st);
+        int64_t now = hcm__now_ns();
+        if (now >= next_check) { /* is someone still going to answer? */
+            uint64_t server = atomic_load_explicit(&svc.hdr->server, memory_order_acquire);
+            uint64_t taker = atomic_load_explicit(&s->server, memory_order_relaxed);
+            int dead = st == HCM_SLOT_REQUESTED ? !server_alive(cli, server)
+                                                : !hcm__id_alive(taker);
+            if (dead && (rc = fail_dead(cli, &svc, s, st)) >= 0)
+                return rc;
+            next_check = now + LIVENESS_CHECK_NS;
+            continue;
+        }
+        if (timeout_ns == 0 || (deadline >= 0 && now >= deadline))
+            return HCM_ETIMEDOUT;
+        if (spin_start == 0)
+            spin_start = now;
+        if (cli->spin_ns != 0 && (cli->spin_ns < 0 || now - spin_start < cli->spin_ns)) {
+            if (now - spin_start < 1000)
+                hcm__cpu_relax();
+            else
+                sched_yield();
+            continue;
+        }
+        int64_t until = next_check;
+        if (deadline >= 0 && deadline < until)
+            until = deadline;
+        struct slot_ctx sc = {s};
+        /* (C4) waiting = 1, fence, re-check, sleep; pairs with (S4) */
+        if (hcm__svc_sleep(&s->state, st, &s->waiting, slot_final, &sc, until) == EINTR)
+            return hcm__fail(HCM_EINTR, "call on service '%s' interrupted by a signal",
+                             cli->name.topic);
+    }
+}
+
+int hcm_client_cancel(hcm_client *cli, hcm_call call)
+{
+    hcm_svc svc;
+    hcm_svc_slot *s;
+    int rc;
+    if (cli == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_client_cancel: NULL client");
+    if ((rc = locate(cli, call, &svc, &s)) != HCM_OK)
+        return rc;
+    for (;;) {
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        uint32_t to = st == HCM_SLOT_PROCESSING ? HCM_SLOT_ABANDONED : HCM_SLOT_CLAIMED;
+        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_DONE)
+            return HCM_OK;
+        /* acquire: the server's writes to a DONE slot are over before we free it */
+        if (!atomic_compare_exchange_strong_explicit(&s->state, &st, to, memory_order_acquire,
+                                                     memory_order_relaxed))
+            continue;
+        if (to == HCM_SLOT_CLAIMED)
+            hcm__svc_free_slot(&svc, s);
+        return HCM_OK; /* an abandoned slot is freed by the server's reply */
+    }
+}
+
+int hcm_client_call(hcm_client *cli, const void *req, size_t req_len, void *resp, size_t cap,
+                    size_t *lenp, int64_t timeout_ns)
+{
+    hcm_call call;
+    int64_t start = hcm__now_ns();
+    int rc = hcm_client_send(cli, req, req_len, &call, timeout_ns);
+    if (rc != HCM_OK)
+        return rc;
+    if (timeout_ns > 0) {
+        timeout_ns -= hcm__now_ns() - start;
+        if (timeout_ns < 0)
+            timeout_ns = 0;
+    }
+    rc = hcm_client_receive(cli, call, resp, cap, lenp, timeout_ns);
+    if (rc == HCM_ETIMEDOUT || rc == HCM_EINTR) {
+        if (rc == HCM_ETIMEDOUT)
+            hcm__fail(rc, "no response from service '%s' within the timeout", cli->name.topic);
+        hcm_client_cancel(cli, call); /* keeps the detail above */
+    }
+    return rc;
+}
