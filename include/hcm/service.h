@@ -152,6 +152,13 @@ HCM_API int hcm_client_cancel(hcm_client *cli, hcm_call call);
 HCM_API int hcm_client_call(hcm_client *cli, const void *req, size_t req_len, void *resp,
                             size_t cap, size_t *lenp, int64_t timeout_ns);
 
+/* ---- cleanup --------------------------------------------------------------- */
+
+/* Removes a service's segment (a live server and its clients keep their
+ * mapping; new clients get HCM_ENOENT until a server opens it again).
+ * HCM_ENOENT if it does not exist. domain NULL = default. */
+HCM_API int hcm_service_unlink(const char *domain, const char *service);
+
 #ifdef __cplusplus
 }
 #endif

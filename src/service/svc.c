@@ -1,6 +1,7 @@
 /* service/svc.c - service segments: create, validate, shared helpers. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error_internal.h"
 #include "service/svc.h"
@@ -159,5 +160,28 @@ int hcm__svc_sleep(_Atomic uint32_t *word, uint32_t expect, _Atomic uint32_t *wa
         rc = hcm__futex_wait(word, expect, deadline_ns);
     /* relaxed: a hint for wakers only */
     atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+    return rc;
+}
+
+int hcm_service_unlink(const char *domain, const char *service)
+{
+    hcm_seg_name name;
+    hcm_svc svc;
+    int rc;
+    hcm__clear_error();
+    if ((rc = hcm__name_make(&name, domain, 's', service)) != HCM_OK)
+        return rc;
+    rc = hcm__svc_open(&svc, &name);
+    if (rc == HCM_OK) {
+        rc = hcm__file_retire(&svc.f, &name, &svc.hdr->state, HCM_SEG_STATE_RETIRED, NULL);
+        hcm__svc_close(&svc);
+        return rc;
+    }
+    if (rc == HCM_ECORRUPT || rc == HCM_EPERM) { /* not mappable: remove the name anyway */
+        hcm__clear_error();
+        if (unlink(name.path) == 0)
+            return HCM_OK;
+        return hcm__fail_sys(errno, "unlink %s", name.path);
+    }
     return rc;
 }
