@@ -36,6 +36,10 @@ typedef struct {
     PyObject *OverrunError;
     PyObject *SystemCallError;
     PyObject *IntegerOverflowError;
+    PyObject *PeerDeadError;
+    PyObject *RemoteError;
+    PyTypeObject *ServiceServerType;
+    PyTypeObject *ServiceClientType;
     PyTypeObject *PublisherType;
     PyTypeObject *SubscriberType;
     PyTypeObject *LoanType;
@@ -142,6 +146,12 @@ static PyObject *raise_hcm(hcm_state *st, int rc, const char *what)
         break;
     case HCM_EBUSY:
         exc = st->BusyError;
+        break;
+    case HCM_EDEAD:
+        exc = st->PeerDeadError;
+        break;
+    case HCM_EREMOTE:
+        exc = st->RemoteError;
         break;
     case HCM_EOVERRUN:
         exc = st->OverrunError;
@@ -2114,6 +2124,767 @@ static PyType_Spec view_spec = {
     view_slots,
 };
 
+/* ---- services: ServiceServer, ServiceClient ----------------------------------- */
+
+/* A value for a request or response payload read into `buf`. */
+static PyObject *decode_any(hcm_state *st, const codec *c, const void *buf, uint64_t len)
+{
+    if (c->kind != PYK_ARRAY)
+        return decode_bytes(st, c, buf, len);
+    if (len != c->size) {
+        PyErr_Format(st->CorruptSegmentError, "payload of %llu bytes; the array has %llu",
+                     (unsigned long long)len, (unsigned long long)c->size);
+        return NULL;
+    }
+    PyObject *arr = new_array(st, c);
+    Py_buffer view;
+    if (arr == NULL)
+        return NULL;
+    if (PyObject_GetBuffer(arr, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    memcpy(view.buf, buf, (size_t)len);
+    PyBuffer_Release(&view);
+    if (c->scalar_out) {
+        PyObject *empty = PyTuple_New(0);
+        PyObject *v = empty ? PyObject_GetItem(arr, empty) : NULL;
+        Py_XDECREF(empty);
+        Py_DECREF(arr);
+        return v;
+    }
+    return arr;
+}
+
+typedef struct {
+    PyObject_HEAD
+    hcm_state *st;
+    endpoint req;          /* name, request default, domain, request codec */
+    codec resp;            /* response codec */
+    PyObject *resp_default;
+    PyObject *callback;    /* or None */
+    PyObject *thread;      /* threading.Thread serving the callback, or NULL */
+    hcm_server *srv;
+    int stopping;          /* the serving thread must exit */
+    int in_take;           /* threads blocked in take with the GIL released */
+    unsigned char *scratch;
+    size_t scratch_cap;
+    uint64_t errors;       /* callbacks that raised */
+} ServerObject;
+
+static int server_usable(hcm_state *st, ServerObject *self)
+{
+    if (self->srv == NULL || self->req.default_value == NULL) {
+        PyErr_Format(st->Error, "ServiceServer('%U') is closed", self->req.name);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *server_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name", "callback", "request_default", "response_default",
+                             "queue_size", "max_request_size", "max_response_size", "mode",
+                             "domain", "request_type_name", "response_type_name", "thread",
+                             NULL};
+    PyObject *name, *callback, *req_def, *resp_def, *max_req = NULL, *max_resp = NULL;
+    PyObject *domain = Py_None;
+    const char *req_tn = NULL, *resp_tn = NULL;
+    int queue_size = HCM_DEFAULT_QUEUE, mode = 0600, thread = 1;
+    hcm_state *st = state_of_type(type);
+    ServerObject *self;
+    hcm_server_attr attr;
+    int rc;
+
+    if (st == NULL)
+        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UOOO|$iOOiOzzp:ServiceServer", kwlist, &name,
+                                     &callback, &req_def, &resp_def, &queue_size, &max_req,
+                                     &max_resp, &mode, &domain, &req_tn, &resp_tn, &thread)) {
+        wrap_builtin(st);
+        return NULL;
+    }
+    if (callback != Py_None && !PyCallable_Check(callback)) {
+        PyErr_SetString(st->TypeMismatchError, "callback must be callable or None");
+        return NULL;
+    }
+    if (queue_size < 1 || queue_size > HCM_MAX_QUEUE) {
+        PyErr_Format(st->InvalidArgumentError, "queue_size must be 1..%d, got %d", HCM_MAX_QUEUE,
+                     queue_size);
+        return NULL;
+    }
+    self = (ServerObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->st = st;
+    const char *cname, *cdomain;
+    if (endpoint_init(st, &self->req, name, req_def, domain, max_req, req_tn, &cname, &cdomain) < 0 ||
+        codec_init(st, &self->resp, resp_def, max_resp, resp_tn) < 0)
+        goto fail;
+    Py_INCREF(resp_def);
+    self->resp_default = resp_def;
+    Py_INCREF(callback);
+    self->callback = callback;
+    hcm_server_attr_init(&attr);
+    attr.request_type = self->req.c.type;
+    attr.response_type = self->resp.type;
+    attr.request_max = self->req.c.size;
+    attr.response_max = self->resp.size;
+    attr.queue_size = (uint32_t)queue_size;
+    attr.mode = (uint32_t)mode;
+    attr.domain = cdomain;
+    Py_BEGIN_ALLOW_THREADS
+    rc = hcm_server_open(&self->srv, cname, &attr);
+    Py_END_ALLOW_THREADS
+    if (rc != HCM_OK) {
+        raise_hcm(st, rc, NULL);
+        goto fail;
+    }
+    self->scratch_cap = (size_t)self->req.c.size;
+    self->scratch = PyMem_Malloc(self->scratch_cap ? self->scratch_cap : 1);
+    if (self->scratch == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (callback != Py_None && thread) {
+        /* The callback runs on a Python thread of its own, which waits in
+         * take() with the GIL released. */
+        PyObject *threading = PyImport_ImportModule("threading");
+        PyObject *target = threading ? PyObject_GetAttrString((PyObject *)self, "serve_forever") : NULL;
+        PyObject *tname = PyUnicode_FromFormat("hcm-service-%U", name);
+        PyObject *kw = target && tname ? Py_BuildValue("{s:O,s:O,s:O}", "target", target, "name",
+                                                      tname, "daemon", Py_True)
+                                       : NULL;
+        PyObject *empty = PyTuple_New(0);
+        PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
+        PyObject *t = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
+        PyObject *r = t ? PyObject_CallMethod(t, "start", NULL) : NULL;
+        Py_XDECREF(threading);
+        Py_XDECREF(target);
+        Py_XDECREF(tname);
+        Py_XDECREF(kw);
+        Py_XDECREF(empty);
+        Py_XDECREF(cls);
+        if (r == NULL) {
+            Py_XDECREF(t);
+            goto fail;
+        }
+        Py_DECREF(r);
+        self->thread = t;
+    }
+    return (PyObject *)self;
+fail:
+    wrap_builtin(st);
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* Waits for a request with the GIL released, in slices (signals, close).
+ * HCM_OK with *callp and *lenp set, HCM_ETIMEDOUT, or -1 with an exception. */
+static int server_take_released(ServerObject *self, int64_t deadline, hcm_call *callp, size_t *lenp)
+{
+    for (;;) {
+        int64_t slice = WAIT_SLICE_NS;
+        int rc;
+        if (self->stopping || self->srv == NULL) {
+            PyErr_Format(self->st->Error, "ServiceServer('%U') is closed", self->req.name);
+            return -1;
+        }
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ns();
+            if (left <= 0)
+                return HCM_ETIMEDOUT;
+            if (left < slice)
+                slice = left;
+        }
+        hcm_server *srv = self->srv;
+        self->in_take++;
+        Py_BEGIN_ALLOW_THREADS
+        rc = hcm_server_take(srv, self->scratch, self->scratch_cap, lenp, callp, slice);
+        Py_END_ALLOW_THREADS
+        self->in_take--;
+        if (rc == HCM_OK)
+            return HCM_OK;
+        if (rc != HCM_ETIMEDOUT && rc != HCM_EINTR) {
+            raise_hcm(self->st, rc, NULL);
+            return -1;
+        }
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+static PyObject *call_tuple(hcm_call call)
+{
+    return Py_BuildValue("(IK)", call.slot, (unsigned long long)call.id);
+}
+
+static int parse_call(hcm_state *st, PyObject *obj, hcm_call *call)
+{
+    unsigned int slot;
+    unsigned long long id;
+    if (!PyTuple_Check(obj) || !PyArg_ParseTuple(obj, "IK", &slot, &id)) {
+        PyErr_Clear();
+        PyErr_SetString(st->TypeMismatchError, "call must be the (slot, id) tuple take() returned");
+        return -1;
+    }
+    call->slot = slot;
+    call->id = id;
+    return 0;
+}
+
+static PyObject *server_reply_value(ServerObject *self, hcm_call call, PyObject *value)
+{
+    enc e;
+    int rc;
+    if (encode(self->st, &self->resp, self->req.name, value, &e) < 0) {
+        wrap_builtin(self->st);
+        return NULL;
+    }
+    rc = hcm_server_reply(self->srv, call, e.ptr, e.len);
+    enc_release(&e);
+    if (rc != HCM_OK)
+        return raise_hcm(self->st, rc, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *server_take(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    ServerObject *self = (ServerObject *)op;
+    hcm_state *st = self->st;
+    PyObject *timeout = Py_None, *req, *res;
+    hcm_call call;
+    size_t len;
+    int64_t tns;
+    int rc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:take", kwlist, &timeout) ||
+        !server_usable(st, self) || timeout_ns(st, timeout, &tns) < 0)
+        return NULL;
+    rc = server_take_released(self, tns < 0 ? -1 : now_ns() + tns, &call, &len);
+    if (rc < 0)
+        return NULL;
+    if (rc == HCM_ETIMEDOUT) {
+        PyErr_Format(st->WaitTimeoutError, "no request on service '%U' within %R s",
+                     self->req.name, timeout);
+        return NULL;
+    }
+    req = decode_any(st, &self->req.c, self->scratch, len);
+    if (req == NULL) { /* undecodable request: fail the call, raise here */
+        hcm_server_fail(self->srv, call, "the server could not decode the request");
+        return NULL;
+    }
+    res = Py_BuildValue("(NN)", req, call_tuple(call));
+    return res;
+}
+
+static PyObject *server_reply(PyObject *op, PyObject *args)
+{
+    ServerObject *self = (ServerObject *)op;
+    PyObject *call_obj, *value;
+    hcm_call call;
+    if (!PyArg_ParseTuple(args, "OO:reply", &call_obj, &value) ||
+        !server_usable(self->st, self) || parse_call(self->st, call_obj, &call) < 0)
+        return NULL;
+    return server_reply_value(self, call, value);
+}
+
+static PyObject *server_fail(PyObject *op, PyObject *args)
+{
+    ServerObject *self = (ServerObject *)op;
+    PyObject *call_obj;
+    const char *msg;
+    hcm_call call;
+    int rc;
+    if (!PyArg_ParseTuple(args, "Os:fail", &call_obj, &msg) || !server_usable(self->st, self) ||
+        parse_call(self->st, call_obj, &call) < 0)
+        return NULL;
+    rc = hcm_server_fail(self->srv, call, msg);
+    if (rc != HCM_OK)
+        return raise_hcm(self->st, rc, NULL);
+    Py_RETURN_NONE;
+}
+
+/* Fails `call` with the current exception, "Type: message", and clears it. */
+static void fail_with_exception(ServerObject *self, hcm_call call)
+{
+    PyObject *type, *value, *tb;
+    char msg[HCM_SERVICE_ERROR_MAX];
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *s = value ? PyObject_Str(value) : NULL;
+    const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+    snprintf(msg, sizeof msg, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "error",
+             text ? text : "");
+    PyErr_Clear();
+    Py_XDECREF(s);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    self->errors++;
+    hcm_server_fail(self->srv, call, msg);
+}
+
+static PyObject *server_serve_forever(PyObject *op, PyObject *unused)
+{
+    ServerObject *self = (ServerObject *)op;
+    (void)unused;
+    if (self->callback == NULL || self->callback == Py_None) {
+        PyErr_SetString(self->st->Error, "serve_forever() needs a callback");
+        return NULL;
+    }
+    Py_INCREF(op); /* we use self without the GIL between calls */
+    while (!self->stopping && self->srv != NULL) {
+        hcm_call call;
+        size_t len;
+        int rc = server_take_released(self, now_ns() + 100000000ll, &call, &len);
+        if (rc < 0) {
+            if (self->stopping || self->srv == NULL) {
+                PyErr_Clear();
+                break;
+            }
+            Py_DECREF(op);
+            return NULL; /* a signal (main thread) or an error */
+        }
+        if (rc == HCM_ETIMEDOUT)
+            continue;
+        PyObject *req = decode_any(self->st, &self->req.c, self->scratch, len);
+        PyObject *resp = req ? PyObject_CallOneArg(self->callback, req) : NULL;
+        Py_XDECREF(req);
+        if (resp == NULL) {
+            fail_with_exception(self, call);
+            continue;
+        }
+        PyObject *r = server_reply_value(self, call, resp);
+        Py_DECREF(resp);
+        if (r == NULL) /* the callback returned a value of the wrong type */
+            fail_with_exception(self, call);
+        Py_XDECREF(r);
+    }
+    Py_DECREF(op);
+    Py_RETURN_NONE;
+}
+
+static PyObject *server_close(PyObject *op, PyObject *unused)
+{
+    ServerObject *self = (ServerObject *)op;
+    (void)unused;
+    self->stopping = 1;
+    if (self->thread != NULL) {
+        PyObject *cur = PyImport_ImportModule("threading");
+        PyObject *me = cur ? PyObject_CallMethod(cur, "current_thread", NULL) : NULL;
+        Py_XDECREF(cur);
+        if (me != self->thread) { /* not from the callback itself */
+            PyObject *r = PyObject_CallMethod(self->thread, "join", NULL);
+            if (r == NULL) {
+                Py_XDECREF(me);
+                return NULL;
+            }
+            Py_DECREF(r);
+        }
+        Py_XDECREF(me);
+        Py_CLEAR(self->thread);
+    }
+    if (self->in_take > 0) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "ServiceServer('%U'): another thread is blocked in take(); it ends within "
+                     "50 ms, close again then",
+                     self->req.name);
+        return NULL;
+    }
+    hcm_server_close(self->srv);
+    self->srv = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *server_exit(PyObject *op, PyObject *args)
+{
+    (void)args;
+    return server_close(op, NULL);
+}
+
+static void server_dealloc(PyObject *op)
+{
+    ServerObject *self = (ServerObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    self->stopping = 1;
+    hcm_server_close(self->srv); /* the serving thread holds a reference: it has ended */
+    self->srv = NULL;
+    endpoint_clear(&self->req, 1);
+    codec_clear(&self->resp);
+    Py_CLEAR(self->resp_default);
+    Py_CLEAR(self->callback);
+    Py_CLEAR(self->thread);
+    PyMem_Free(self->scratch);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static int server_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    ServerObject *self = (ServerObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->callback);
+    Py_VISIT(self->resp_default);
+    Py_VISIT(self->resp.dtype);
+    return endpoint_traverse(&self->req, visit, arg);
+}
+
+static int server_clear(PyObject *op)
+{
+    ServerObject *self = (ServerObject *)op;
+    self->stopping = 1;
+    Py_CLEAR(self->callback);
+    Py_CLEAR(self->resp_default);
+    codec_clear(&self->resp);
+    endpoint_clear(&self->req, 0);
+    return 0;
+}
+
+static PyObject *server_repr(PyObject *op)
+{
+    ServerObject *self = (ServerObject *)op;
+    char a[160], b[160];
+    return PyUnicode_FromFormat("<shm_service.ServiceServer '%U' %s -> %s%s, %llu callback errors>",
+                                self->req.name, hcm_type_format(&self->req.c.type, a, sizeof a),
+                                hcm_type_format(&self->resp.type, b, sizeof b),
+                                self->srv ? "" : ", closed", (unsigned long long)self->errors);
+}
+
+static PyObject *server_get_name(PyObject *op, void *c)
+{
+    (void)c;
+    return Py_NewRef(((ServerObject *)op)->req.name);
+}
+
+static PyObject *server_get_closed(PyObject *op, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(((ServerObject *)op)->srv == NULL);
+}
+
+static PyObject *server_get_errors(PyObject *op, void *c)
+{
+    (void)c;
+    return PyLong_FromUnsignedLongLong(((ServerObject *)op)->errors);
+}
+
+static PyMethodDef server_methods[] = {
+    {"take", (PyCFunction)(void (*)(void))server_take, METH_VARARGS | METH_KEYWORDS,
+     "take(timeout=None)\n--\n\nWaits for the oldest request: returns (request, call); "
+     "answer with reply(call, response) or fail(call, message). WaitTimeoutError on timeout. "
+     "For servers without a callback thread."},
+    {"reply", server_reply, METH_VARARGS,
+     "reply(call, response)\n--\n\nAnswers a call from take() (any order, any thread)."},
+    {"fail", server_fail, METH_VARARGS,
+     "fail(call, message)\n--\n\nFails a call: the client's call() raises RemoteError(message)."},
+    {"serve_forever", server_serve_forever, METH_NOARGS,
+     "serve_forever()\n--\n\nRuns the callback for every request until close() (the "
+     "constructor does this on a thread of its own unless thread=False)."},
+    {"close", server_close, METH_NOARGS,
+     "close()\n--\n\nStops serving: pending and later calls fail with PeerDeadError."},
+    {"__enter__", self_enter, METH_NOARGS, NULL},
+    {"__exit__", server_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef server_getset[] = {
+    {"name", server_get_name, NULL, "Service name.", NULL},
+    {"closed", server_get_closed, NULL, "True after close().", NULL},
+    {"errors", server_get_errors, NULL, "Calls whose callback raised (each answered as an error).",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot server_slots[] = {
+    {Py_tp_new, server_new},
+    {Py_tp_dealloc, server_dealloc},
+    {Py_tp_traverse, server_traverse},
+    {Py_tp_clear, server_clear},
+    {Py_tp_repr, server_repr},
+    {Py_tp_methods, server_methods},
+    {Py_tp_getset, server_getset},
+    {Py_tp_doc,
+     "ServiceServer(name, callback, request_default, response_default, *, queue_size=64, "
+     "max_request_size=None, max_response_size=None, mode=0o600, domain=None, "
+     "request_type_name=None, response_type_name=None, thread=True)\n--\n\n"
+     "Serves a service: callback(request) -> response runs on a thread of its own for every "
+     "request (the GIL is released while waiting). An exception in the callback reaches the "
+     "caller as RemoteError, and the server keeps serving. With callback=None (or "
+     "thread=False) serve by hand with take()/reply(). Types come from the defaults as for "
+     "Publisher. One live server per name: a second one raises BusyError."},
+    {0, NULL},
+};
+
+static PyType_Spec server_spec = {
+    "shm_service.ServiceServer", sizeof(ServerObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, server_slots,
+};
+
+typedef struct {
+    PyObject_HEAD
+    hcm_state *st;
+    endpoint req;
+    codec resp;
+    PyObject *resp_default;
+    hcm_client *cli;
+    int busy;
+    unsigned char *scratch;
+    size_t scratch_cap;
+} ClientObject;
+
+static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name",   "request_default",   "response_default",
+                             "max_request_size", "max_response_size", "domain",
+                             "request_type_name", "response_type_name", "wait_for_slot", NULL};
+    PyObject *name, *req_def, *resp_def, *max_req = NULL, *max_resp = NULL, *domain = Py_None;
+    const char *req_tn = NULL, *resp_tn = NULL;
+    int wait_for_slot = 1;
+    hcm_state *st = state_of_type(type);
+    ClientObject *self;
+    hcm_client_attr attr;
+    int rc;
+    if (st == NULL)
+        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UOO|$OOOzzp:ServiceClient", kwlist, &name,
+                                     &req_def, &resp_def, &max_req, &max_resp, &domain, &req_tn,
+                                     &resp_tn, &wait_for_slot)) {
+        wrap_builtin(st);
+        return NULL;
+    }
+    self = (ClientObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->st = st;
+    const char *cname, *cdomain;
+    if (endpoint_init(st, &self->req, name, req_def, domain, max_req, req_tn, &cname, &cdomain) < 0 ||
+        codec_init(st, &self->resp, resp_def, max_resp, resp_tn) < 0)
+        goto fail;
+    Py_INCREF(resp_def);
+    self->resp_default = resp_def;
+    hcm_client_attr_init(&attr);
+    attr.request_type = self->req.c.type;
+    attr.response_type = self->resp.type;
+    attr.domain = cdomain;
+    attr.wait_for_slot = wait_for_slot;
+    Py_BEGIN_ALLOW_THREADS
+    rc = hcm_client_open(&self->cli, cname, &attr);
+    Py_END_ALLOW_THREADS
+    if (rc != HCM_OK) {
+        raise_hcm(st, rc, NULL);
+        goto fail;
+    }
+    return (PyObject *)self;
+fail:
+    wrap_builtin(st);
+    Py_DECREF(self);
+    return NULL;
+}
+
+static PyObject *client_call(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"request", "timeout", NULL};
+    ClientObject *self = (ClientObject *)op;
+    hcm_state *st = self->st;
+    PyObject *req, *timeout = NULL;
+    int64_t tns = 5000000000ll, deadline;
+    hcm_call call;
+    size_t len = 0;
+    enc e;
+    int rc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:call", kwlist, &req, &timeout))
+        return NULL;
+    if (self->cli == NULL || self->req.default_value == NULL) {
+        PyErr_Format(st->Error, "ServiceClient('%U') is closed", self->req.name);
+        return NULL;
+    }
+    if (self->busy) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "ServiceClient('%U') is in use by another thread; use one client per thread",
+                     self->req.name);
+        return NULL;
+    }
+    if (timeout != NULL && timeout_ns(st, timeout, &tns) < 0)
+        return NULL;
+    if (encode(st, &self->req.c, self->req.name, req, &e) < 0) {
+        wrap_builtin(st);
+        return NULL;
+    }
+    deadline = tns < 0 ? -1 : now_ns() + tns;
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS
+    rc = hcm_client_send(self->cli, e.ptr, e.len, &call, tns);
+    Py_END_ALLOW_THREADS
+    enc_release(&e);
+    if (rc != HCM_OK) {
+        self->busy = 0;
+        return raise_hcm(st, rc, NULL);
+    }
+    if (self->scratch == NULL) {
+        self->scratch_cap = (size_t)self->resp.size;
+        self->scratch = PyMem_Malloc(self->scratch_cap ? self->scratch_cap : 1);
+        if (self->scratch == NULL) {
+            self->busy = 0;
+            hcm_client_cancel(self->cli, call);
+            return PyErr_NoMemory();
+        }
+    }
+    for (;;) { /* slices: Ctrl-C works during a long call */
+        int64_t slice = WAIT_SLICE_NS;
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ns();
+            slice = left <= 0 ? 0 : left < slice ? left : slice;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        rc = hcm_client_receive(self->cli, call, self->scratch, self->scratch_cap, &len, slice);
+        Py_END_ALLOW_THREADS
+        if (rc == HCM_ETIMEDOUT && (deadline < 0 || now_ns() < deadline)) {
+            if (PyErr_CheckSignals() < 0) {
+                hcm_client_cancel(self->cli, call);
+                self->busy = 0;
+                return NULL;
+            }
+            continue;
+        }
+        if (rc == HCM_EINTR) {
+            if (PyErr_CheckSignals() < 0) {
+                hcm_client_cancel(self->cli, call);
+                self->busy = 0;
+                return NULL;
+            }
+            continue;
+        }
+        break;
+    }
+    self->busy = 0;
+    if (rc == HCM_ETIMEDOUT) {
+        hcm_client_cancel(self->cli, call);
+        PyErr_Format(st->WaitTimeoutError, "no response from service '%U' within %R s",
+                     self->req.name, timeout ? timeout : Py_None);
+        return NULL;
+    }
+    if (rc != HCM_OK)
+        return raise_hcm(st, rc, NULL);
+    return decode_any(st, &self->resp, self->scratch, len);
+}
+
+static PyObject *client_close(PyObject *op, PyObject *unused)
+{
+    ClientObject *self = (ClientObject *)op;
+    (void)unused;
+    if (self->busy) {
+        PyErr_Format(PyExc_RuntimeError, "ServiceClient('%U') is in use by another thread",
+                     self->req.name);
+        return NULL;
+    }
+    hcm_client_close(self->cli);
+    self->cli = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_exit(PyObject *op, PyObject *args)
+{
+    (void)args;
+    return client_close(op, NULL);
+}
+
+static void client_dealloc(PyObject *op)
+{
+    ClientObject *self = (ClientObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    hcm_client_close(self->cli);
+    self->cli = NULL;
+    endpoint_clear(&self->req, 1);
+    codec_clear(&self->resp);
+    Py_CLEAR(self->resp_default);
+    PyMem_Free(self->scratch);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static int client_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    ClientObject *self = (ClientObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->resp_default);
+    Py_VISIT(self->resp.dtype);
+    return endpoint_traverse(&self->req, visit, arg);
+}
+
+static int client_clear(PyObject *op)
+{
+    ClientObject *self = (ClientObject *)op;
+    Py_CLEAR(self->resp_default);
+    codec_clear(&self->resp);
+    endpoint_clear(&self->req, 0);
+    return 0;
+}
+
+static PyObject *client_repr(PyObject *op)
+{
+    ClientObject *self = (ClientObject *)op;
+    char a[160], b[160];
+    return PyUnicode_FromFormat("<shm_service.ServiceClient '%U' %s -> %s%s>", self->req.name,
+                                hcm_type_format(&self->req.c.type, a, sizeof a),
+                                hcm_type_format(&self->resp.type, b, sizeof b),
+                                self->cli ? "" : ", closed");
+}
+
+static PyObject *client_get_name(PyObject *op, void *c)
+{
+    (void)c;
+    return Py_NewRef(((ClientObject *)op)->req.name);
+}
+
+static PyObject *client_get_closed(PyObject *op, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(((ClientObject *)op)->cli == NULL);
+}
+
+static PyMethodDef client_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))client_call, METH_VARARGS | METH_KEYWORDS,
+     "call(request, timeout=5.0)\n--\n\nSends request and waits for its response (None = wait "
+     "forever). Raises WaitTimeoutError on timeout, PeerDeadError when the server dies or is "
+     "missing, RemoteError when the server's callback raised, TopicNotFoundError when no "
+     "server ever opened the service, BusyError when every call slot stays in use."},
+    {"close", client_close, METH_NOARGS, "close()\n--\n\nDetaches."},
+    {"__enter__", self_enter, METH_NOARGS, NULL},
+    {"__exit__", client_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef client_getset[] = {
+    {"name", client_get_name, NULL, "Service name.", NULL},
+    {"closed", client_get_closed, NULL, "True after close().", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot client_slots[] = {
+    {Py_tp_new, client_new},
+    {Py_tp_dealloc, client_dealloc},
+    {Py_tp_traverse, client_traverse},
+    {Py_tp_clear, client_clear},
+    {Py_tp_repr, client_repr},
+    {Py_tp_methods, client_methods},
+    {Py_tp_getset, client_getset},
+    {Py_tp_doc,
+     "ServiceClient(name, request_default, response_default, *, max_request_size=None, "
+     "max_response_size=None, domain=None, request_type_name=None, response_type_name=None, "
+     "wait_for_slot=True)\n--\n\n"
+     "Calls a service. The types must equal the server's (TypeMismatchError otherwise, both "
+     "named). The service need not exist yet. Use one client per thread."},
+    {0, NULL},
+};
+
+static PyType_Spec client_spec = {
+    "shm_service.ServiceClient", sizeof(ClientObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, client_slots,
+};
+
 /* ---- type tables ----------------------------------------------------------- */
 
 static PyMethodDef publisher_methods[] = {
@@ -2341,7 +3112,23 @@ static PyObject *mod_type_info(PyObject *m, PyObject *args, PyObject *kwds)
     return res;
 }
 
+static PyObject *mod_unlink_service(PyObject *m, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name", "domain", NULL};
+    const char *name, *domain = NULL;
+    int rc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "s|z:unlink_service", kwlist, &name, &domain))
+        return NULL;
+    rc = hcm_service_unlink(domain, name);
+    if (rc != HCM_OK)
+        return raise_hcm(state_of_module(m), rc, NULL);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"unlink_service", (PyCFunction)(void (*)(void))mod_unlink_service,
+     METH_VARARGS | METH_KEYWORDS,
+     "unlink_service(name, domain=None)\n--\n\nRemoves a service's segment."},
     {"unlink", (PyCFunction)(void (*)(void))mod_unlink, METH_VARARGS | METH_KEYWORDS,
      "unlink(name, domain=None)\n--\n\nRemoves a topic's segment (attached peers notice and "
      "re-attach to a new one). TopicNotFoundError if it does not exist."},
@@ -2418,6 +3205,12 @@ static int module_exec(PyObject *m)
                           "A viewed sample was overwritten while it was being read.") < 0 ||
         add_sub_exception(m, st, &st->SystemCallError, "SystemCallError", PyExc_OSError,
                           "An operating-system call failed.") < 0 ||
+        add_sub_exception(m, st, &st->PeerDeadError, "PeerDeadError", NULL,
+                          "The peer (a service's server) died or closed before answering, "
+                          "or there is no live server.") < 0 ||
+        add_sub_exception(m, st, &st->RemoteError, "RemoteError", NULL,
+                          "The server's callback raised: the message names its exception.") <
+            0 ||
         add_sub_exception(m, st, &st->IntegerOverflowError, "IntegerOverflowError",
                           PyExc_OverflowError,
                           "An int outside the topic's range (int64 for Python int topics).") <
@@ -2427,7 +3220,9 @@ static int module_exec(PyObject *m)
         add_type(m, &st->SubscriberType, &subscriber_spec, "Subscriber") < 0 ||
         add_type(m, &st->LoanType, &loan_spec, "Loan") < 0 ||
         add_type(m, &st->ViewType, &view_spec, "View") < 0 ||
-        add_type(m, &st->SlotBufferType, &slotbuf_spec, NULL) < 0)
+        add_type(m, &st->SlotBufferType, &slotbuf_spec, NULL) < 0 ||
+        add_type(m, &st->ServiceServerType, &server_spec, "ServiceServer") < 0 ||
+        add_type(m, &st->ServiceClientType, &client_spec, "ServiceClient") < 0)
         return -1;
     if (PyModule_AddStringConstant(m, "HCM_VERSION", HCM_VERSION_STRING) < 0 ||
         PyModule_AddIntConstant(m, "MAX_BUFFER_NUM", HCM_MAX_SLOTS) < 0 ||
@@ -2455,6 +3250,10 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->LoanType);
     Py_VISIT(st->ViewType);
     Py_VISIT(st->SlotBufferType);
+    Py_VISIT(st->PeerDeadError);
+    Py_VISIT(st->RemoteError);
+    Py_VISIT(st->ServiceServerType);
+    Py_VISIT(st->ServiceClientType);
     Py_VISIT(st->numpy);
     Py_VISIT(st->np_ndarray);
     Py_VISIT(st->np_generic);
@@ -2480,6 +3279,10 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->LoanType);
     Py_CLEAR(st->ViewType);
     Py_CLEAR(st->SlotBufferType);
+    Py_CLEAR(st->PeerDeadError);
+    Py_CLEAR(st->RemoteError);
+    Py_CLEAR(st->ServiceServerType);
+    Py_CLEAR(st->ServiceClientType);
     Py_CLEAR(st->numpy);
     Py_CLEAR(st->np_ndarray);
     Py_CLEAR(st->np_generic);

@@ -15,6 +15,10 @@ from hcm._hcm import (  # noqa: F401
     InvalidArgumentError,
     Loan,
     OverrunError,
+    PeerDeadError,
+    RemoteError,
+    ServiceClient,
+    ServiceServer,
     PermissionDeniedError,
     Publisher,
     Subscriber,
@@ -27,6 +31,7 @@ from hcm._hcm import (  # noqa: F401
     topics,
     type_info,
     unlink,
+    unlink_service,
 )
 
 __version__ = "0.1.0"
