@@ -72,10 +72,11 @@ check-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --test-dir $(BUILD_TSAN) $(CTEST_ARGS) -L tsan
 
-bench:
+bench: python
 	$(CMAKE) -S . -B $(BUILD_BENCH) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Release -DHCM_BUILD_TESTS=OFF
 	$(CMAKE) --build $(BUILD_BENCH) -j$(JOBS)
 	./$(BUILD_BENCH)/bench/hcm_bench
+	$(VPY) -m pip install -q iceoryx2 pyzmq || echo "bench: peers not installed (their rows print n/a)"; $(VPY) bench/python/bench_py.py
 
 install: build
 	$(CMAKE) --install $(BUILD)
