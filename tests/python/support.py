@@ -131,10 +131,9 @@ class Child:
             return self.wait(timeout)
 
 
-def find_c_examples():
-    """Paths of the C examples talker and listener, built if needed."""
-    names = ("talker", "listener")
-    targets = ["hcm_example_talker", "hcm_example_listener"]
+def find_c_examples(names=("talker", "listener")):
+    """Paths of C example programs (default talker and listener), built if needed."""
+    targets = [f"hcm_example_{n}" for n in names]
     build = REPO / "build"
     if (build / "build.ninja").exists() or (build / "Makefile").exists():
         # bring an existing build tree up to date (a no-op when it is)
