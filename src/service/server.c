@@ -98,7 +98,7 @@ int hcm_server_open(hcm_server **srvp, const char *service, const hcm_server_att
 {
     hcm_server_attr defaults;
     hcm_server *srv;
-    uint64_t req_max, resp_max;
+    uint64_t req_max = 0, resp_max = 0;
     int rc;
 
     hcm__clear_error();
