@@ -63,10 +63,11 @@ HCM_API void hcm_server_attr_init(hcm_server_attr *attr);
 
 /* Opens the server of `service`, creating its segment or taking over an
  * existing one whose server is gone (requests that clients had already
- * queued are then served). HCM_EBUSY if a live server has it; HCM_ETYPE /
- * HCM_EMSGSIZE if the segment was made for other types or smaller sizes and
- * clients are attached (with none attached it is replaced); plus the errors
- * of hcm_publisher_open(). */
+ * queued are then served). HCM_EBUSY if a live server has it (also when it
+ * serves other types: the message names both). A segment made for other
+ * types or smaller sizes whose server is gone is replaced: clients opened
+ * for the old types get HCM_ETYPE at their next call. Plus the errors of
+ * hcm_publisher_open(). */
 HCM_API int hcm_server_open(hcm_server **srvp, const char *service, const hcm_server_attr *attr);
 
 /* Stops a running handler thread, detaches, and marks the service as having

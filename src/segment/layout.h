@@ -207,7 +207,7 @@ _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
  *
  * | offset | size | field | meaning |
  * |--------|------|-------|---------|
- * |      0 |    4 | state (atomic; the client's futex word) | FREE, CLAIMED, REQUESTED, PROCESSING, DONE, ABANDONED |
+ * |      0 |    4 | state (atomic; the client's futex word) | FREE, CLAIMED, REQUESTED, PROCESSING, REPLYING, DONE, ABANDONED |
  * |      4 |    4 | waiting (atomic) | the client sleeps on state: the server must wake it |
  * |      8 |    8 | client identity (atomic) | process that claimed the slot |
  * |     16 |    8 | call id (atomic) | unique per service |
@@ -216,14 +216,17 @@ _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
  * |     32 |    8 | request length (atomic) | |
  * |     40 |    8 | response length (atomic) | |
  * |     48 |    8 | server identity (atomic) | process that took it |
+ * |     56 |    8 | client handle token (atomic) | which client handle of that process |
  * |     64 |  256 | error message | of an HCM_EREMOTE call, NUL-terminated |
  * |    320 | round64(request max) | request | |
  * |    320 + round64(request max) | response max | response | |
  *
  * Slot life: FREE -client CAS-> CLAIMED -client, request written-> REQUESTED
- * -server CAS-> PROCESSING -server, response written-> DONE -client, read->
- * FREE. A client that gives up turns REQUESTED into FREE or PROCESSING into
- * ABANDONED (the server's reply then frees it). A crash leaves a slot whose
+ * -server CAS-> PROCESSING -server CAS-> REPLYING -response written-> DONE
+ * -client, read-> FREE. REPLYING makes the answer one writer's: a second
+ * reply or fail finds the call no longer PROCESSING and writes nothing. A
+ * client that gives up turns REQUESTED into FREE, or PROCESSING/REPLYING
+ * into ABANDONED (the server's reply then frees it). A crash leaves a slot whose
  * client or server identity is dead; clients reclaim such slots when they
  * find none free, and a client waiting on a slot whose server died fails the
  * call with HCM_EDEAD and frees it.
@@ -242,6 +245,7 @@ enum {
     HCM_SLOT_PROCESSING = 3,
     HCM_SLOT_DONE = 4,
     HCM_SLOT_ABANDONED = 5,
+    HCM_SLOT_REPLYING = 6, /* the server is writing the answer */
 };
 
 typedef struct hcm_svc_header {
@@ -282,7 +286,7 @@ typedef struct hcm_svc_slot {
     _Atomic uint64_t req_len;
     _Atomic uint64_t resp_len;
     _Atomic uint64_t server;
-    uint64_t reserved;
+    _Atomic uint64_t client_token;
     char error[HCM_SVC_ERROR_MAX];
     /* request, then response */
 } hcm_svc_slot;
@@ -307,6 +311,7 @@ _Static_assert(offsetof(hcm_svc_slot, gen) == 28, "layout");
 _Static_assert(offsetof(hcm_svc_slot, req_len) == 32, "layout");
 _Static_assert(offsetof(hcm_svc_slot, resp_len) == 40, "layout");
 _Static_assert(offsetof(hcm_svc_slot, server) == 48, "layout");
+_Static_assert(offsetof(hcm_svc_slot, client_token) == 56, "layout");
 _Static_assert(offsetof(hcm_svc_slot, error) == 64, "layout");
 _Static_assert(sizeof(hcm_svc_slot) == HCM_SVC_SLOT_HEADER, "layout");
 

@@ -15,7 +15,7 @@
 
 /* Reads the start time (clock ticks since boot) of a task from `path`
  * (/proc/<pid>/stat or /proc/<pid>/task/<tid>/stat). 0 if unreadable. */
-static uint64_t read_start_time(const char *path)
+static uint64_t read_start_time_state(const char *path, char *statep)
 {
     char buf[1024];
     ssize_t n;
@@ -33,6 +33,8 @@ static uint64_t read_start_time(const char *path)
     if (p == NULL)
         return 0;
     p++;
+    if (statep != NULL && p[0] == ' ')
+        *statep = p[1];
     /* p is at the space before field 3 (state); move to the one before
      * field 22 (start time). */
     for (int field = 3; field < 22; field++) {
@@ -41,6 +43,11 @@ static uint64_t read_start_time(const char *path)
             return 0;
     }
     return strtoull(p + 1, NULL, 10);
+}
+
+static uint64_t read_start_time(const char *path)
+{
+    return read_start_time_state(path, NULL);
 }
 
 static uint64_t make_id(uint32_t pid, uint64_t start)
@@ -126,8 +133,13 @@ int hcm__id_alive(uint64_t id)
     errno = saved;
     /* /proc/<tid>/stat resolves thread ids too. */
     snprintf(path, sizeof path, "/proc/%u/stat", pid);
-    start = read_start_time(path);
+    char state = 0;
+    start = read_start_time_state(path, &state);
     if (start == 0)
         return access(path, F_OK) == 0 ? 1 : 0; /* unreadable but present: alive */
+    /* A zombie (killed, not yet reaped by its parent) runs no more code:
+     * it holds no lock and will answer no call. */
+    if (state == 'Z' || state == 'X' || state == 'x')
+        return 0;
     return make_id(pid, start) == id;
 }

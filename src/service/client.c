@@ -28,6 +28,8 @@ struct hcm_client {
     int64_t spin_ns;
     int wait_for_slot;
     uint64_t me;
+    uint64_t token;         /* tells this handle's calls from other handles' of the process */
+    _Atomic int64_t last_reclaim; /* relaxed: rate-limits the dead-slot scan */
     _Atomic uint32_t hint;  /* where the next slot search starts (relaxed: a hint) */
     _Atomic uint64_t alive_server; /* last server identity seen alive... */
     _Atomic int64_t alive_until;   /* ...until this time (relaxed: a cache) */
@@ -126,6 +128,9 @@ int hcm_client_open(hcm_client **clip, const char *service, const hcm_client_att
     cli->spin_ns = attr->spin_ns;
     cli->wait_for_slot = attr->wait_for_slot;
     cli->me = hcm__self_process_id();
+    static _Atomic uint64_t tokens;
+    /* relaxed: only uniqueness within this process matters */
+    cli->token = atomic_fetch_add_explicit(&tokens, 1, memory_order_relaxed) + 1;
     rc = ensure(cli, &svc);
     if (rc != HCM_OK && rc != HCM_ENOENT) { /* a missing service is fine for now */
         pthread_mutex_destroy(&cli->lock);
@@ -182,8 +187,8 @@ static void reclaim_dead(hcm_svc *svc)
         hcm_svc_slot *s = hcm__svc_slot(svc, i);
         uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
         uint64_t owner;
-        if (st == HCM_SLOT_FREE || st == HCM_SLOT_PROCESSING)
-            continue;
+        if (st == HCM_SLOT_FREE || st == HCM_SLOT_PROCESSING || st == HCM_SLOT_REPLYING)
+            continue; /* free, or the server's: a waiting client fails those itself */
         owner = atomic_load_explicit(st == HCM_SLOT_ABANDONED ? &s->server : &s->client,
                                      memory_order_relaxed);
         if (hcm__id_alive(owner))
@@ -253,10 +258,16 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
         return no_server(cli);
     deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
     for (int reclaimed = 0; (i = claim_slot(cli, &svc)) < 0;) {
-        if (!reclaimed) { /* crashed clients may hold slots */
-            reclaim_dead(&svc);
+        if (!reclaimed) { /* crashed clients may hold slots: look, at most every 50 ms (a
+                             liveness check costs system calls per busy slot) */
+            int64_t now = hcm__now_ns();
             reclaimed = 1;
-            continue;
+            if (now - atomic_load_explicit(&cli->last_reclaim, memory_order_relaxed) >=
+                LIVENESS_CHECK_NS) {
+                atomic_store_explicit(&cli->last_reclaim, now, memory_order_relaxed);
+                reclaim_dead(&svc);
+                continue;
+            }
         }
         if (!cli->wait_for_slot || timeout_ns == 0 ||
             (deadline >= 0 && hcm__now_ns() >= deadline))
@@ -281,6 +292,7 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
     memcpy(hcm__svc_req(&svc, s), req, len);
     /* relaxed: published by (C1) */
     atomic_store_explicit(&s->client, cli->me, memory_order_relaxed);
+    atomic_store_explicit(&s->client_token, cli->token, memory_order_relaxed);
     atomic_store_explicit(&s->id, id, memory_order_relaxed);
     atomic_store_explicit(&s->req_len, len, memory_order_relaxed);
     atomic_store_explicit(&s->resp_len, 0, memory_order_relaxed);
@@ -308,6 +320,7 @@ static hcm_svc_slot *mine(hcm_client *cli, const hcm_svc *svc, hcm_call call)
     s = hcm__svc_slot(svc, call.slot);
     if (atomic_load_explicit(&s->id, memory_order_relaxed) != call.id ||
         atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
+        atomic_load_explicit(&s->client_token, memory_order_relaxed) != cli->token ||
         atomic_load_explicit(&s->state, memory_order_relaxed) == HCM_SLOT_FREE)
         return NULL;
     return s;
@@ -337,7 +350,7 @@ struct slot_ctx {
 static int slot_final(void *p)
 {
     uint32_t st = atomic_load_explicit(&((struct slot_ctx *)p)->s->state, memory_order_relaxed);
-    return st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING;
+    return st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING;
 }
 
 /* A pending call whose server is gone: end it as HCM_EDEAD. */
@@ -398,7 +411,7 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
             return hcm__fail(HCM_EDEAD, "the server of service '%s' closed before replying",
                              cli->name.topic);
         }
-        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING)
+        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING)
             return hcm__fail(HCM_EINVAL, "call %llu is not pending (state %u)",
                              (unsigned long long)call.id, st);
         int64_t now = hcm__now_ns();
@@ -445,8 +458,10 @@ int hcm_client_cancel(hcm_client *cli, hcm_call call)
         return rc;
     for (;;) {
         uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-        uint32_t to = st == HCM_SLOT_PROCESSING ? HCM_SLOT_ABANDONED : HCM_SLOT_CLAIMED;
-        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_DONE)
+        uint32_t to = (st == HCM_SLOT_PROCESSING || st == HCM_SLOT_REPLYING) ? HCM_SLOT_ABANDONED
+                                                                               : HCM_SLOT_CLAIMED;
+        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING &&
+            st != HCM_SLOT_DONE)
             return HCM_OK;
         /* acquire: the server's writes to a DONE slot are over before we free it */
         if (!atomic_compare_exchange_strong_explicit(&s->state, &st, to, memory_order_acquire,
@@ -463,8 +478,12 @@ int hcm_client_call(hcm_client *cli, const void *req, size_t req_len, void *resp
 {
     hcm_call call;
     int64_t start = hcm__now_ns();
-    int rc = hcm_client_send(cli, req, req_len, &call, timeout_ns);
-    if (rc != HCM_OK)
+    int rc;
+    /* Check what receive needs before sending: a call whose answer cannot
+     * be collected would hold its slot for good. */
+    if (cli == NULL || lenp == NULL || (resp == NULL && cap != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_client_call: NULL argument");
+    if ((rc = hcm_client_send(cli, req, req_len, &call, timeout_ns)) != HCM_OK)
         return rc;
     if (timeout_ns > 0) {
         timeout_ns -= hcm__now_ns() - start;
@@ -472,7 +491,8 @@ int hcm_client_call(hcm_client *cli, const void *req, size_t req_len, void *resp
             timeout_ns = 0;
     }
     rc = hcm_client_receive(cli, call, resp, cap, lenp, timeout_ns);
-    if (rc == HCM_ETIMEDOUT || rc == HCM_EINTR) {
+    if (rc == HCM_ETIMEDOUT || rc == HCM_EINTR || rc == HCM_EMSGSIZE) {
+        /* The handle is ours alone: a call we return from is over. */
         if (rc == HCM_ETIMEDOUT)
             hcm__fail(rc, "no response from service '%s' within the timeout", cli->name.topic);
         hcm_client_cancel(cli, call); /* keeps the detail above */

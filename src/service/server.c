@@ -59,10 +59,10 @@ static void fail_orphans(hcm_server *srv)
 {
     for (uint32_t i = 0; i < srv->svc.slot_count; i++) {
         hcm_svc_slot *s = hcm__svc_slot(&srv->svc, i);
-        uint32_t st = HCM_SLOT_PROCESSING;
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
         uint64_t taker = atomic_load_explicit(&s->server, memory_order_relaxed);
-        if (atomic_load_explicit(&s->state, memory_order_acquire) != HCM_SLOT_PROCESSING ||
-            taker == srv->me || hcm__id_alive(taker))
+        if ((st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING) || taker == srv->me ||
+            hcm__id_alive(taker))
             continue;
         /* relaxed: published by the CAS's release */
         atomic_store_explicit(&s->status, HCM_EDEAD, memory_order_relaxed);
@@ -241,7 +241,13 @@ int hcm_server_take(hcm_server *srv, void *buf, size_t cap, size_t *lenp, hcm_ca
                 continue;
             }
             if (len > cap) { /* give it back: the caller needs a larger buffer */
-                atomic_store_explicit(&s->state, HCM_SLOT_REQUESTED, memory_order_release);
+                uint32_t mine = HCM_SLOT_PROCESSING;
+                /* release: back to the queue as it was; if the client
+                 * abandoned it meanwhile, the slot is ours to free */
+                if (!atomic_compare_exchange_strong_explicit(&s->state, &mine, HCM_SLOT_REQUESTED,
+                                                             memory_order_release,
+                                                             memory_order_relaxed))
+                    hcm__svc_free_slot(&srv->svc, s);
                 *lenp = (size_t)len;
                 return hcm__fail(HCM_EMSGSIZE, "request of %llu bytes; buffer holds %zu",
                                  (unsigned long long)len, cap);
@@ -297,27 +303,44 @@ static hcm_svc_slot *held(hcm_server *srv, hcm_call call, const char *what)
     return s;
 }
 
-/* Ends a held call with `status`: DONE for the client, or FREE if the
- * client abandoned it. */
-static int finish(hcm_server *srv, hcm_svc_slot *s, uint32_t status, const char *what)
+/* Makes the call's answer ours to write: PROCESSING -> REPLYING. 1 if we
+ * may write it; 0 if the client abandoned it (the slot is freed here) or it
+ * is not being processed (an error is set: a second reply or fail). */
+static int begin_answer(hcm_server *srv, hcm_svc_slot *s, const char *what, int *rcp)
 {
     uint32_t st = HCM_SLOT_PROCESSING;
+    /* acquire: nothing to see; the CAS only decides who writes the answer */
+    if (atomic_compare_exchange_strong_explicit(&s->state, &st, HCM_SLOT_REPLYING,
+                                                memory_order_acquire, memory_order_acquire))
+        return 1;
+    if (st == HCM_SLOT_ABANDONED) { /* the client gave up: nobody reads the reply */
+        hcm__svc_free_slot(&srv->svc, s);
+        *rcp = HCM_OK;
+        return 0;
+    }
+    *rcp = hcm__fail(HCM_EINVAL, "%s: the call is no longer being processed (answered already?)",
+                     what);
+    return 0;
+}
+
+/* Publishes the answer written under REPLYING: DONE for the client, or frees
+ * the slot if the client abandoned it meanwhile. */
+static int end_answer(hcm_server *srv, hcm_svc_slot *s, uint32_t status)
+{
+    uint32_t st = HCM_SLOT_REPLYING;
     /* relaxed: published by the release CAS below */
     atomic_store_explicit(&s->status, status, memory_order_relaxed);
     /* (S3) release: response, length and status before DONE; pairs with
      * the client's (C3) acquire load. */
     if (atomic_compare_exchange_strong_explicit(&s->state, &st, HCM_SLOT_DONE, memory_order_release,
-                                                memory_order_acquire)) {
+                                                memory_order_relaxed)) {
         /* relaxed: a statistic */
         atomic_fetch_add_explicit(&srv->svc.hdr->calls, 1, memory_order_relaxed);
         hcm__svc_wake_client(s);
-        return HCM_OK;
-    }
-    if (st == HCM_SLOT_ABANDONED) { /* the client gave up: nobody reads the reply */
+    } else { /* ABANDONED while we wrote */
         hcm__svc_free_slot(&srv->svc, s);
-        return HCM_OK;
     }
-    return hcm__fail(HCM_EINVAL, "%s: the call is no longer being processed (state %u)", what, st);
+    return HCM_OK;
 }
 
 int hcm_server_reply(hcm_server *srv, hcm_call call, const void *data, size_t len)
@@ -332,9 +355,12 @@ int hcm_server_reply(hcm_server *srv, hcm_call call, const void *data, size_t le
         return hcm__fail(HCM_EMSGSIZE, "service '%s': response of %zu bytes; the type takes %s%llu",
                          srv->name.topic, len, fixed ? "exactly " : "at most ",
                          (unsigned long long)(fixed ? fixed : srv->svc.resp_max));
+    int rc;
+    if (!begin_answer(srv, s, "hcm_server_reply", &rc))
+        return rc;
     memcpy(hcm__svc_resp(&srv->svc, s), data, len);
     atomic_store_explicit(&s->resp_len, len, memory_order_relaxed); /* published by (S3) */
-    return finish(srv, s, HCM_OK, "hcm_server_reply");
+    return end_answer(srv, s, HCM_OK);
 }
 
 int hcm_server_fail(hcm_server *srv, hcm_call call, const char *message)
@@ -344,8 +370,11 @@ int hcm_server_fail(hcm_server *srv, hcm_call call, const char *message)
         return hcm__fail(HCM_EINVAL, "hcm_server_fail: NULL server");
     if ((s = held(srv, call, "hcm_server_fail")) == NULL)
         return HCM_EINVAL;
+    int rc;
+    if (!begin_answer(srv, s, "hcm_server_fail", &rc))
+        return rc;
     snprintf(s->error, sizeof s->error, "%s", message ? message : "failed"); /* published by (S3) */
-    return finish(srv, s, HCM_EREMOTE, "hcm_server_fail");
+    return end_answer(srv, s, HCM_EREMOTE);
 }
 
 static void *worker(void *p)
