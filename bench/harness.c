@@ -263,6 +263,7 @@ static void unlink_topics(const char *domain)
     static const char *const names[] = {"ping", "pong", "stream"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         (void)hcm_topic_unlink(domain, names[i]); /* HCM_ENOENT is the usual answer */
+    (void)hcm_service_unlink(domain, "svc"); /* the service rows' segment */
 }
 
 int bench_run(const bench_case *c, const char *domain, bench_result *out, char *err, size_t errlen)

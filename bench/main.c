@@ -8,7 +8,7 @@
  * row's ratio to its reference from the same run, and the goals as PASS/MISS.
  * Exit status: 0 when every measurement ran (a MISS is a result, not an
  * error), 1 when any failed, 2 on bad usage, 128+signal when interrupted.
- * See docs/performance.md.
+ * See docs/performance.md; the service rows (svc*) in docs/performance-services.md.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -85,9 +85,58 @@ static const row g_rows[] = {
     {"stream-1M-pin", "hcm stream (publish/take)",    1, BENCH_TPUT, BENCH_PINNED,   MIB, bench_ours_stream, 0, STREAM1M_SLOTS, SH_NONE, 0, "ring-1M-pin"},
     {"ring-1M-unp",   "SPSC ring (spin)",             0, BENCH_TPUT, BENCH_UNPINNED, MIB, bench_ref_ring, 0, RING1M_SLOTS, SH_RING, 0, NULL},
     {"stream-1M-unp", "hcm stream (publish/take)",    1, BENCH_TPUT, BENCH_UNPINNED, MIB, bench_ours_stream, 0, STREAM1M_SLOTS, SH_NONE, 0, "ring-1M-unp"},
+    /* services: references the service rows need besides the ones above */
+    {"floor-4K-unp",  "floor: cache-line spin",       0, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ref_floor, 0, 0, SH_MAILBOX, 0, NULL},
+    {"futex-4K-unp",  "raw futex",                    0, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ref_futex, 0, 0, SH_MAILBOX, 0, NULL},
+    {"uds-8B-unp",    "UDS seqpacket",                0, BENCH_LAT, BENCH_UNPINNED, 8, bench_ref_uds, 0, 0, SH_NONE, 1, "futex-8B-unp"},
+    {"uds-4K-pin",    "UDS seqpacket",                0, BENCH_LAT, BENCH_PINNED,   4 * KIB, bench_ref_uds, 0, 0, SH_NONE, 1, "futex-4K-pin"},
+    {"uds-4K-unp",    "UDS seqpacket",                0, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ref_uds, 0, 0, SH_NONE, 1, "futex-4K-unp"},
+    /* service calls (hcm_client_call round trips; bench_ours_service in ours.c).
+     * svc = default spin on both sides ("back to back"), compared with the
+     * spin floor; svcsleep = spin_ns 0 on both sides, compared with the raw
+     * futex; svctr = the server as a take/reply loop instead of a handler
+     * thread. ref2 (UDS request/response) is measured alongside, for context. */
+    {"svc-8B-pin",      "hcm call, handler thread",   1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_service, BENCH_SVC_HANDLER, 0, SH_NONE, 0, "floor-8B-pin"},
+    {"svcsleep-8B-pin", "hcm call, spin_ns=0 both",   1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_service, BENCH_SVC_HANDLER | BENCH_SVC_SLEEP, 0, SH_NONE, 0, "futex-8B-pin"},
+    {"svctr-8B-pin",    "hcm call, take/reply loop",  1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_service, BENCH_SVC_TAKEREPLY, 0, SH_NONE, 0, "floor-8B-pin"},
+    {"svc-8B-unp",      "hcm call, handler thread",   1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_service, BENCH_SVC_HANDLER, 0, SH_NONE, 0, "floor-8B-unp"},
+    {"svcsleep-8B-unp", "hcm call, spin_ns=0 both",   1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_service, BENCH_SVC_HANDLER | BENCH_SVC_SLEEP, 0, SH_NONE, 0, "futex-8B-unp"},
+    {"svc-4K-pin",      "hcm call, handler thread",   1, BENCH_LAT, BENCH_PINNED,   4 * KIB, bench_ours_service, BENCH_SVC_HANDLER, 0, SH_NONE, 0, "floor-4K-pin"},
+    {"svcsleep-4K-pin", "hcm call, spin_ns=0 both",   1, BENCH_LAT, BENCH_PINNED,   4 * KIB, bench_ours_service, BENCH_SVC_HANDLER | BENCH_SVC_SLEEP, 0, SH_NONE, 0, "futex-4K-pin"},
+    {"svc-4K-unp",      "hcm call, handler thread",   1, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ours_service, BENCH_SVC_HANDLER, 0, SH_NONE, 0, "floor-4K-unp"},
+    {"svcsleep-4K-unp", "hcm call, spin_ns=0 both",   1, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ours_service, BENCH_SVC_HANDLER | BENCH_SVC_SLEEP, 0, SH_NONE, 0, "futex-4K-unp"},
 };
 /* clang-format on */
 #define NROWS (sizeof g_rows / sizeof g_rows[0])
+
+/* Service rows: reported as full round trips (RT = 2 x the one-way figure
+ * the harness stores), each with a second reference (UDS request/response at
+ * the same size and placement) that is run with it. */
+static const struct {
+    const char *key, *ref2;
+} g_svc[] = {
+    {"svc-8B-pin", "uds-8B-pin"},      {"svcsleep-8B-pin", "uds-8B-pin"},
+    {"svctr-8B-pin", "uds-8B-pin"},    {"svc-8B-unp", "uds-8B-unp"},
+    {"svcsleep-8B-unp", "uds-8B-unp"}, {"svc-4K-pin", "uds-4K-pin"},
+    {"svcsleep-4K-pin", "uds-4K-pin"}, {"svc-4K-unp", "uds-4K-unp"},
+    {"svcsleep-4K-unp", "uds-4K-unp"},
+};
+#define NSVC (sizeof g_svc / sizeof g_svc[0])
+
+/* The g_svc entry of row r, or -1 (not a service row). */
+static int svc_of(size_t r)
+{
+    for (size_t i = 0; i < NSVC; i++)
+        if (strcmp(g_svc[i].key, g_rows[r].key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const char *svc_ref2(size_t r)
+{
+    int i = svc_of(r);
+    return i < 0 ? NULL : g_svc[i].ref2;
+}
 
 typedef struct goal {
     const char *row, *ref;
@@ -111,6 +160,29 @@ static const goal g_goals[] = {
      * clock on every message, as the anchor harness timed its receives */
     {"stream-8B-pin", "ringclk-8B-pin", -1, 0.5,
      "8 B stream vs SPSC ring with a clock read per message (anchor method)"},
+    /* services (round trips; the ratio is the same as of the one-way halves) */
+    {"svcsleep-8B-pin", "futex-8B-pin", 1, 1.2,
+     "service call RT, both sides sleep (spin_ns 0), 8 B <= 1.2x raw futex RT (pinned)"},
+    {"svcsleep-8B-unp", "futex-8B-unp", 1, 1.2,
+     "service call RT, both sides sleep (spin_ns 0), 8 B <= 1.2x raw futex RT (unpinned)"},
+    {"svcsleep-4K-pin", "futex-4K-pin", 1, 1.2,
+     "service call RT, both sides sleep (spin_ns 0), 4 KiB <= 1.2x raw futex RT (pinned)"},
+    {"svcsleep-4K-unp", "futex-4K-unp", 1, 1.2,
+     "service call RT, both sides sleep (spin_ns 0), 4 KiB <= 1.2x raw futex RT (unpinned)"},
+    {"svc-8B-pin", "floor-8B-pin", 1, 3.0,
+     "service call RT back to back (default spin), 8 B <= 3x raw spin RT (pinned)"},
+    {"svc-8B-unp", "floor-8B-unp", 1, 3.0,
+     "service call RT back to back (default spin), 8 B <= 3x raw spin RT (unpinned)"},
+    {"svc-4K-pin", "floor-4K-pin", 1, 3.0,
+     "service call RT back to back (default spin), 4 KiB <= 3x raw spin RT (pinned)"},
+    {"svc-4K-unp", "floor-4K-unp", 1, 3.0,
+     "service call RT back to back (default spin), 4 KiB <= 3x raw spin RT (unpinned)"},
+    /* not goals: context */
+    {"svctr-8B-pin", "floor-8B-pin", -1, 0,
+     "service call RT, take/reply server loop, vs raw spin RT (pinned)"},
+    {"svc-8B-pin", "uds-8B-pin", -1, 0, "service call RT (default spin) vs UDS request/response (pinned)"},
+    {"svcsleep-8B-pin", "uds-8B-pin", -1, 0,
+     "service call RT (spin_ns 0) vs UDS request/response (pinned)"},
 };
 #define NGOALS (sizeof g_goals / sizeof g_goals[0])
 
@@ -332,7 +404,10 @@ static void print_row_line(int rep, int r, const bench_result *x, const char *er
                x->probe_after_ns);
     else
         printf("                    ");
-    if (w->kind == BENCH_LAT)
+    if (w->kind == BENCH_LAT && svc_of((size_t)r) >= 0)
+        printf("  RT p50 %8s µs  RT p99 %8s µs  (%s calls)\n", fmt_us(a, sizeof a, 2 * x->p50_ns),
+               fmt_us(b, sizeof b, 2 * x->p99_ns), fmt_rate(c, sizeof c, (double)x->samples));
+    else if (w->kind == BENCH_LAT)
         printf("  p50 %8s µs  p99 %8s µs  (%s round trips)\n", fmt_us(a, sizeof a, x->p50_ns),
                fmt_us(b, sizeof b, x->p99_ns), fmt_rate(c, sizeof c, (double)x->samples));
     else
@@ -350,7 +425,7 @@ static void print_summary(void)
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t r = 0; r < NROWS; r++) {
         const row *w = &g_rows[r];
-        if (!g_ran[r] || w->kind != BENCH_LAT)
+        if (!g_ran[r] || w->kind != BENCH_LAT || svc_of(r) >= 0)
             continue;
         stat3 p50 = row_stat((int)r, 0), p99 = row_stat((int)r, 1), pr = row_stat((int)r, 2);
         printf("| %s | %s | %s | %s | %s | %s | ", w->key, w->what, mode_name(w->mode),
@@ -405,6 +480,71 @@ static void print_summary(void)
     }
 }
 
+/* Service rows with the references they are compared with, as full round
+ * trips (2 x the one-way figures of the other table), grouped by size and
+ * placement. */
+static void print_services(void)
+{
+    static const size_t sizes[] = {8, 4 * KIB};
+    static const enum bench_mode modes[] = {BENCH_PINNED, BENCH_UNPINNED};
+    int any = 0;
+    for (size_t r = 0; r < NROWS; r++)
+        any |= g_ran[r] && svc_of(r) >= 0;
+    if (!any)
+        return;
+    char a[128], b[128], c[128], d[128], e[64];
+    printf("\n## Service calls: round trip µs (RT = full request/response), median [min–max] "
+           "over %d repeat%s\n\n", g_nrep, g_nrep == 1 ? "" : "s");
+    printf("| row | what | mode | size | RT p50 | RT p99 | probe ns | ratio to | p50 ratio, median "
+           "[min–max] of per-repeat ratios | p99 ratio | vs UDS (p50) |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++) {
+            int shown[NROWS] = {0};
+            for (size_t r = 0; r < NROWS; r++) {
+                const row *w = &g_rows[r];
+                if (!g_ran[r] || svc_of(r) < 0 || w->size != sizes[si] || w->mode != modes[mi])
+                    continue;
+                shown[r] = 1;
+                int x = find_row(w->ref), y = find_row(svc_ref2(r));
+                if (x >= 0 && g_ran[x])
+                    shown[x] = 1;
+                if (y >= 0 && g_ran[y])
+                    shown[y] = 1;
+            }
+            for (int pass = 0; pass < 2; pass++) /* references first, then hcm */
+                for (size_t r = 0; r < NROWS; r++) {
+                    const row *w = &g_rows[r];
+                    if (!shown[r] || (pass == 0) != (svc_of(r) < 0))
+                        continue;
+                    stat3 p50 = row_stat((int)r, 0), p99 = row_stat((int)r, 1),
+                          pr = row_stat((int)r, 2);
+                    p50.med *= 2, p50.min *= 2, p50.max *= 2;
+                    p99.med *= 2, p99.min *= 2, p99.max *= 2;
+                    printf("| %s | %s | %s | %s | %s | %s | ", w->key, w->what, mode_name(w->mode),
+                           size_name(w->size), fmt_stat_us(a, sizeof a, p50, 1),
+                           fmt_stat_us(b, sizeof b, p99, 1));
+                    if (pr.n)
+                        printf("%.0f [%.0f–%.0f] | ", pr.med, pr.min, pr.max);
+                    else
+                        printf(" | ");
+                    int ref = svc_of(r) >= 0 ? find_row(w->ref) : -1, ref2 = find_row(svc_ref2(r));
+                    rstat q, q99, q2;
+                    if (ref >= 0 && g_ran[ref] && ratio((int)r, ref, 0, &q) == 0 &&
+                        ratio((int)r, ref, 1, &q99) == 0)
+                        printf("%s | %sx [%s–%s]%s | %sx | ", w->ref, fmt_x(a, sizeof a, q.med),
+                               fmt_x(b, sizeof b, q.lo), fmt_x(c, sizeof c, q.hi),
+                               pairs_note(e, sizeof e, &q), fmt_x(d, sizeof d, q99.med));
+                    else
+                        printf(" | | | ");
+                    if (ref2 >= 0 && g_ran[ref2] && ratio((int)r, ref2, 0, &q2) == 0)
+                        printf("%sx |\n", fmt_x(a, sizeof a, q2.med));
+                    else
+                        printf(" |\n");
+                }
+        }
+}
+
 static int print_goals(void)
 {
     int miss = 0;
@@ -421,6 +561,15 @@ static int print_goals(void)
         }
         double m = q.med;
         stat3 x = row_stat(r, 0), y = row_stat(ref, 0);
+        if (gl->at_most < 0 && g_rows[r].kind == BENCH_LAT) {
+            double k = svc_of((size_t)r) >= 0 ? 2 : 1; /* service rows: full round trips */
+            printf("- info %s: ratio %sx (per-repeat %s–%s%s); medians %s µs vs %s µs%s\n",
+                   gl->text, fmt_x(c, sizeof c, m), fmt_x(d, sizeof d, q.lo),
+                   fmt_x(f, sizeof f, q.hi), pairs_note(g, sizeof g, &q),
+                   fmt_us(a, sizeof a, k * x.med), fmt_us(b, sizeof b, k * y.med),
+                   k == 2 ? " (round trips)" : "");
+            continue;
+        }
         if (gl->at_most < 0) {
             printf("- info %s: %s / %s msg/s (medians); ratio %sx (per-repeat %s–%s)%s\n",
                    gl->text, fmt_rate(a, sizeof a, x.med), fmt_rate(b, sizeof b, y.med),
@@ -430,7 +579,14 @@ static int print_goals(void)
         }
         int pass = gl->at_most ? m <= gl->limit : m >= gl->limit;
         miss += !pass;
-        if (g_rows[r].kind == BENCH_LAT)
+        if (g_rows[r].kind == BENCH_LAT && svc_of((size_t)r) >= 0)
+            printf("- %s %s: ratio %sx (limit %s%.1fx; per-repeat %s–%s%s); medians %s µs vs "
+                   "%s µs (round trips)\n",
+                   pass ? "PASS" : "MISS", gl->text, fmt_x(c, sizeof c, m),
+                   gl->at_most ? "<= " : ">= ", gl->limit, fmt_x(d, sizeof d, q.lo),
+                   fmt_x(f, sizeof f, q.hi), pairs_note(g, sizeof g, &q),
+                   fmt_us(a, sizeof a, 2 * x.med), fmt_us(b, sizeof b, 2 * y.med));
+        else if (g_rows[r].kind == BENCH_LAT)
             printf("- %s %s: ratio %sx (limit %s%.1fx; per-repeat %s–%s%s); medians %s µs vs "
                    "%s µs\n",
                    pass ? "PASS" : "MISS", gl->text, fmt_x(c, sizeof c, m),
@@ -571,9 +727,11 @@ int main(int argc, char **argv)
     for (size_t r = 0; r < NROWS; r++)
         if (selected(only, g_rows[r].key)) {
             g_ran[r] = 1;
-            int ref = find_row(g_rows[r].ref);
+            int ref = find_row(g_rows[r].ref), ref2 = find_row(svc_ref2(r));
             if (ref >= 0)
                 g_ran[ref] = 1;
+            if (ref2 >= 0)
+                g_ran[ref2] = 1;
         }
     /* a goal needs its second operand too (loan -> poll-8B -> floor) */
     for (size_t r = 0; r < NROWS; r++)
@@ -636,6 +794,7 @@ int main(int argc, char **argv)
         return 128 + sig;
     }
     print_summary();
+    print_services();
     int miss = print_goals();
     printf("\n## Environment at end\n\n");
     double share1 = bench_env_record("end", stdout);

@@ -21,6 +21,8 @@
  */
 #include "ours.h"
 
+#include <semaphore.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,5 +261,172 @@ int bench_ours_stream(bench_env *e)
         }
     }
     ours_close(&s);
+    return rc;
+}
+
+/* ---- services ------------------------------------------------------------------
+ *
+ * Service "svc", request and response BYTES of exactly `size` bytes, default
+ * queue (64 call slots). A is the client: send() is one hcm_client_call()
+ * from a private buffer into another (copy in, copy out, as the references'
+ * A does), recv() reads the counter of the response it got. B is the server:
+ *   handler    hcm_server_start() with an echo handler (take copies the request
+ *              out, the handler copies it to the response buffer, reply copies
+ *              it in); B's main thread sleeps in sem_wait until the handler has
+ *              seen BENCH_STOP and returns WITHOUT closing the server: on an
+ *              idle handler thread hcm_server_close() takes ~100 ms (the
+ *              thread's take only notices the stop flag when its 100 ms take
+ *              times out), which would spoil the placement probe that follows
+ *              the run. The process exits right after that probe (the handler
+ *              thread dies with it) and the parent unlinks "svc";
+ *   take/reply bench_echo on B's main thread: hcm_server_take() into a private
+ *              buffer, hcm_server_reply() from it (the references' B).
+ * Variant bit BENCH_SVC_SLEEP sets spin_ns = 0 on both sides.
+ * The round trip A measures is the call's: one sample per hcm_client_call(). */
+typedef struct svc_side {
+    bench_env *e;
+    hcm_server *srv;
+    hcm_client *cli;
+    size_t size;
+    unsigned char *src, *dst;
+    hcm_call call;  /* take/reply: the call in hand */
+    sem_t stop;     /* handler: BENCH_STOP answered */
+    int sem_ok;
+} svc_side;
+
+static int svc_call(void *t, uint64_t c)
+{
+    svc_side *s = t;
+    size_t len = 0;
+    memcpy(s->src, &c, sizeof c);
+    int rc = hcm_client_call(s->cli, s->src, s->size, s->dst, s->size, &len, -1);
+    if (rc)
+        return bench_fail(s->e, "hcm_client_call: %s (%s)", hcm_strerror(rc), hcm_errmsg());
+    if (len != s->size)
+        return bench_fail(s->e, "response of %zu bytes, expected %zu", len, s->size);
+    return 0;
+}
+
+static int svc_response(void *t, uint64_t *c)
+{
+    svc_side *s = t;
+    memcpy(c, s->dst, sizeof *c);
+    return 0;
+}
+
+static int svc_take(void *t, uint64_t *c)
+{
+    svc_side *s = t;
+    size_t len = 0;
+    int rc;
+    while ((rc = hcm_server_take(s->srv, s->dst, s->size, &len, &s->call, -1)) == HCM_EINTR)
+        ;
+    if (rc)
+        return bench_fail(s->e, "hcm_server_take: %s (%s)", hcm_strerror(rc), hcm_errmsg());
+    if (len != s->size)
+        return bench_fail(s->e, "request of %zu bytes, expected %zu", len, s->size);
+    memcpy(c, s->dst, sizeof *c);
+    return 0;
+}
+
+static int svc_reply(void *t, uint64_t c)
+{
+    svc_side *s = t;
+    (void)c; /* s->src == s->dst: the request just taken */
+    int rc = hcm_server_reply(s->srv, s->call, s->src, s->size);
+    return rc ? bench_fail(s->e, "hcm_server_reply: %s (%s)", hcm_strerror(rc), hcm_errmsg()) : 0;
+}
+
+static int svc_echo_handler(void *ctx, const void *req, size_t req_len, void *resp,
+                            size_t resp_cap, size_t *resp_lenp, char *errbuf)
+{
+    svc_side *s = ctx;
+    uint64_t c;
+    if (req_len > resp_cap || req_len < sizeof c) {
+        snprintf(errbuf, HCM_SERVICE_ERROR_MAX, "request of %zu bytes", req_len);
+        return HCM_EMSGSIZE;
+    }
+    memcpy(resp, req, req_len);
+    *resp_lenp = req_len;
+    memcpy(&c, req, sizeof c);
+    if (c == BENCH_STOP)
+        sem_post(&s->stop); /* the reply goes out when we return; close joins us */
+    return HCM_OK;
+}
+
+int bench_ours_service(bench_env *e)
+{
+    static svc_side s; /* static: B's handler thread outlives this call (see above) */
+    int v = e->p->variant, rc = 0;
+    memset(&s, 0, sizeof s);
+    s.e = e;
+    s.size = e->p->size;
+    s.dst = bench_payload_alloc(s.size);
+    s.src = e->role ? s.dst : bench_payload_alloc(s.size); /* B echoes what it received */
+    if (!s.src || !s.dst) {
+        rc = bench_fail(e, "out of memory");
+        goto out;
+    }
+    if (e->role == 1) { /* server first: a client's first call must find it */
+        hcm_server_attr a;
+        hcm_server_attr_init(&a);
+        a.request_max = a.response_max = s.size;
+        if (v & BENCH_SVC_SLEEP)
+            a.spin_ns = 0;
+        if ((rc = hcm_server_open(&s.srv, "svc", &a)) != HCM_OK) {
+            rc = bench_fail(e, "hcm_server_open: %s (%s)", hcm_strerror(rc), hcm_errmsg());
+            goto out;
+        }
+        if (!(v & BENCH_SVC_TAKEREPLY)) {
+            if (sem_init(&s.stop, 0, 0)) {
+                rc = bench_fail(e, "sem_init failed");
+                goto out;
+            }
+            s.sem_ok = 1;
+            if ((rc = hcm_server_start(s.srv, svc_echo_handler, &s)) != HCM_OK) {
+                rc = bench_fail(e, "hcm_server_start: %s (%s)", hcm_strerror(rc), hcm_errmsg());
+                goto out;
+            }
+        }
+    }
+    if ((rc = bench_barrier(e, 2)) != 0)
+        goto out;
+    if (e->role == 0) {
+        hcm_client_attr a;
+        hcm_client_attr_init(&a);
+        if (v & BENCH_SVC_SLEEP)
+            a.spin_ns = 0;
+        if ((rc = hcm_client_open(&s.cli, "svc", &a)) != HCM_OK) {
+            rc = bench_fail(e, "hcm_client_open: %s (%s)", hcm_strerror(rc), hcm_errmsg());
+            goto out;
+        }
+    }
+    if ((rc = bench_barrier(e, 3)) != 0)
+        goto out;
+    if (e->role == 0)
+        rc = bench_ping(e, &s, svc_call, svc_response);
+    else if (v & BENCH_SVC_TAKEREPLY)
+        rc = bench_echo(e, &s, svc_reply, svc_take);
+    else {
+        /* the handler thread serves; sleep until it has answered BENCH_STOP
+         * (A fails the run and the parent kills us if it never comes) */
+        while (sem_wait(&s.stop) != 0)
+            ;
+        /* let the STOP reply go out (a reply after return is fine too: A
+         * waits for it), then leave the server open: see the comment above */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        s.srv = NULL;
+        s.sem_ok = 0; /* the handler thread still holds &s.stop */
+        return 0;
+    }
+out:
+    hcm_client_close(s.cli);
+    hcm_server_close(s.srv); /* stops and joins the handler thread */
+    if (s.sem_ok)
+        sem_destroy(&s.stop);
+    if (s.src != s.dst)
+        free(s.src);
+    free(s.dst);
     return rc;
 }

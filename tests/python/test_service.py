@@ -14,7 +14,6 @@ import inspect
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -23,7 +22,7 @@ import pytest
 
 import shm_service
 from cases import cases, same
-from support import Child, child_env, python_args
+from support import child_env, python_args
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -214,7 +213,7 @@ def test_four_processes_of_two_threads_get_exactly_their_own_responses(spawn, re
 
 
 def test_the_callback_runs_on_a_thread_of_its_own_named_after_the_service():
-    with shm_service.ServiceServer("who", lambda _: threading.get_ident(), 0, 0) as srv, \
+    with shm_service.ServiceServer("who", lambda _: threading.get_ident(), 0, 0), \
             shm_service.ServiceClient("who", 0, 0) as c:
         names = []
         srv2 = shm_service.ServiceServer(
@@ -306,7 +305,8 @@ def test_an_exception_in_the_callback_reaches_the_caller_as_remote_error_and_ser
         assert "2 callback errors" in repr(srv)
 
 
-@pytest.mark.parametrize("returned", ["a str", None, 1.5, [1]], ids=["str", "None", "float", "list"])
+@pytest.mark.parametrize("returned", ["a str", None, 1.5, [1]],
+                         ids=["str", "None", "float", "list"])
 def test_a_callback_returning_the_wrong_type_fails_the_call_with_remote_error(returned):
     with shm_service.ServiceServer("wrongtype", lambda x: returned if x else 7, 0, 0) as srv, \
             shm_service.ServiceClient("wrongtype", 0, 0) as c:
