@@ -677,7 +677,7 @@ static void enc_release(enc *e)
 static int wrong_type(hcm_state *st, const codec *c, PyObject *topic, PyObject *obj)
 {
     char t[160];
-    PyErr_Format(st->TypeMismatchError, "topic '%U' carries %s (%s); cannot publish %.100s",
+    PyErr_Format(st->TypeMismatchError, "'%U' carries %s (%s); got a value of type %.100s",
                  topic, hcm_type_format(&c->type, t, sizeof t), kind_name(c),
                  Py_TYPE(obj)->tp_name);
     return -1;
@@ -2705,6 +2705,7 @@ typedef struct {
     PyObject *resp_default;
     hcm_client *cli;
     int busy;
+    int wait_for_slot;
     unsigned char *scratch;
     size_t scratch_cap;
 } ClientObject;
@@ -2744,6 +2745,7 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     attr.response_type = self->resp.type;
     attr.domain = cdomain;
     attr.wait_for_slot = wait_for_slot;
+    self->wait_for_slot = wait_for_slot;
     Py_BEGIN_ALLOW_THREADS
     rc = hcm_client_open(&self->cli, cname, &attr);
     Py_END_ALLOW_THREADS
@@ -2789,12 +2791,26 @@ static PyObject *client_call(PyObject *op, PyObject *args, PyObject *kwds)
     }
     deadline = tns < 0 ? -1 : now_ns() + tns;
     self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS
-    rc = hcm_client_send(self->cli, e.ptr, e.len, &call, tns);
-    Py_END_ALLOW_THREADS
+    for (;;) { /* a send waiting for a free slot is sliced too, for Ctrl-C */
+        int64_t slice = WAIT_SLICE_NS;
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ns();
+            slice = left <= 0 ? 0 : left < slice ? left : slice;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        rc = hcm_client_send(self->cli, e.ptr, e.len, &call, slice);
+        Py_END_ALLOW_THREADS
+        if ((rc == HCM_EINTR || (rc == HCM_EBUSY && slice > 0 && (deadline < 0 || now_ns() < deadline) &&
+                                 self->wait_for_slot)) &&
+            PyErr_CheckSignals() == 0)
+            continue;
+        break;
+    }
     enc_release(&e);
     if (rc != HCM_OK) {
         self->busy = 0;
+        if (PyErr_Occurred()) /* a signal handler raised (KeyboardInterrupt) */
+            return NULL;
         return raise_hcm(st, rc, NULL);
     }
     if (self->scratch == NULL) {

@@ -12,19 +12,19 @@
 
 #define LIVENESS_CHECK_NS 50000000ll /* a waiting call checks its server this often */
 
-/* Segments this client attached before a re-attach: calls may still point
- * into them, so they stay mapped until the client closes. */
-typedef struct old_svc {
+/* Every segment this client attached, newest first. A node never changes
+ * after it is published and stays until the client closes (calls may still
+ * point into a segment that was replaced), so readers need no lock. */
+typedef struct svc_node {
     hcm_svc svc;
-    struct old_svc *next;
-} old_svc;
+    struct svc_node *next;
+} svc_node;
 
 struct hcm_client {
-    pthread_mutex_t lock; /* attach / re-attach */
-    hcm_svc svc;          /* svc.hdr NULL: not attached */
-    old_svc *old;
+    pthread_mutex_t lock;          /* attach / re-attach */
+    _Atomic(svc_node *) cur;       /* the current segment, NULL: not attached */
     hcm_seg_name name;
-    hcm_type req_type, resp_type; /* kind NONE: any */
+    hcm_type req_type, resp_type;  /* kind NONE: any */
     int64_t spin_ns;
     int wait_for_slot;
     uint64_t me;
@@ -44,53 +44,64 @@ void hcm_client_attr_init(hcm_client_attr *attr)
     attr->wait_for_slot = 1;
 }
 
-static int check_types(hcm_client *cli)
+static int check_types(hcm_client *cli, const hcm_svc *svc)
 {
     char a[160], b[160], c[160], d[160];
-    if ((cli->req_type.kind == HCM_TYPE_NONE || hcm_type_equal(&cli->req_type, &cli->svc.req_type)) &&
-        (cli->resp_type.kind == HCM_TYPE_NONE ||
-         hcm_type_equal(&cli->resp_type, &cli->svc.resp_type)))
+    if ((cli->req_type.kind == HCM_TYPE_NONE || hcm_type_equal(&cli->req_type, &svc->req_type)) &&
+        (cli->resp_type.kind == HCM_TYPE_NONE || hcm_type_equal(&cli->resp_type, &svc->resp_type)))
         return HCM_OK;
     return hcm__fail(HCM_ETYPE,
                      "service '%s' takes %s and answers %s; this client sends %s and expects %s",
-                     cli->name.topic, hcm_type_format(&cli->svc.req_type, a, sizeof a),
-                     hcm_type_format(&cli->svc.resp_type, b, sizeof b),
+                     cli->name.topic, hcm_type_format(&svc->req_type, a, sizeof a),
+                     hcm_type_format(&svc->resp_type, b, sizeof b),
                      hcm_type_format(&cli->req_type, c, sizeof c),
                      hcm_type_format(&cli->resp_type, d, sizeof d));
 }
 
-/* Attached to the current segment (re-attaching after a replacement). */
-static int ensure(hcm_client *cli, hcm_svc *out)
+static int live(const svc_node *n)
 {
+    /* acquire: pairs with the replacer's release (R1) */
+    return n != NULL &&
+           atomic_load_explicit(&n->svc.hdr->state, memory_order_acquire) == HCM_SEG_STATE_LIVE;
+}
+
+/* The current segment, attaching (or re-attaching after a replacement) if
+ * needed. The common case is two loads: no lock, no copy. */
+static int ensure(hcm_client *cli, hcm_svc **out)
+{
+    /* acquire: pairs with the release store below; the node is complete */
+    svc_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire);
     int rc = HCM_OK;
+    if (live(n)) {
+        *out = &n->svc;
+        return HCM_OK;
+    }
     pthread_mutex_lock(&cli->lock);
-    if (cli->svc.hdr != NULL &&
-        /* acquire: pairs with the replacer's release (R1) */
-        atomic_load_explicit(&cli->svc.hdr->state, memory_order_acquire) != HCM_SEG_STATE_LIVE) {
-        old_svc *o = malloc(sizeof *o);
-        if (o == NULL) {
+    n = atomic_load_explicit(&cli->cur, memory_order_relaxed); /* under the lock */
+    if (!live(n)) {
+        svc_node *fresh = calloc(1, sizeof *fresh);
+        if (fresh == NULL) {
             rc = hcm__fail(HCM_ENOMEM, "out of memory");
             goto out;
         }
-        o->svc = cli->svc;
-        o->next = cli->old;
-        cli->old = o;
-        memset(&cli->svc, 0, sizeof cli->svc);
-    }
-    if (cli->svc.hdr == NULL) {
-        rc = hcm__svc_open(&cli->svc, &cli->name);
-        if (rc == HCM_ENOENT) {
+        rc = hcm__svc_open(&fresh->svc, &cli->name);
+        if (rc == HCM_ENOENT)
             rc = hcm__fail(HCM_ENOENT, "service '%s' does not exist in domain '%s' (no server "
                                        "has opened it)",
                            cli->name.topic, cli->name.domain);
+        else if (rc == HCM_OK && (rc = check_types(cli, &fresh->svc)) != HCM_OK)
+            hcm__svc_close(&fresh->svc);
+        if (rc != HCM_OK) {
+            free(fresh);
             goto out;
         }
-        if (rc == HCM_OK && (rc = check_types(cli)) != HCM_OK)
-            hcm__svc_close(&cli->svc);
+        fresh->next = n;
+        /* release: the node is complete before anyone can load it */
+        atomic_store_explicit(&cli->cur, fresh, memory_order_release);
+        n = fresh;
     }
+    *out = &n->svc;
 out:
-    if (rc == HCM_OK)
-        *out = cli->svc;
     pthread_mutex_unlock(&cli->lock);
     return rc;
 }
@@ -99,7 +110,7 @@ int hcm_client_open(hcm_client **clip, const char *service, const hcm_client_att
 {
     hcm_client_attr defaults;
     hcm_client *cli;
-    hcm_svc svc;
+    hcm_svc *svc;
     int rc;
 
     hcm__clear_error();
@@ -146,12 +157,12 @@ void hcm_client_close(hcm_client *cli)
 {
     if (cli == NULL)
         return;
-    hcm__svc_close(&cli->svc);
-    while (cli->old != NULL) {
-        old_svc *o = cli->old;
-        cli->old = o->next;
-        hcm__svc_close(&o->svc);
-        free(o);
+    svc_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire);
+    while (n != NULL) {
+        svc_node *next = n->next;
+        hcm__svc_close(&n->svc);
+        free(n);
+        n = next;
     }
     pthread_mutex_destroy(&cli->lock);
     free(cli);
@@ -237,7 +248,7 @@ static int any_free(void *p)
 int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *callp,
                     int64_t timeout_ns)
 {
-    hcm_svc svc;
+    hcm_svc *svc;
     hcm_svc_header *h;
     int64_t deadline;
     int64_t i = -1;
@@ -247,17 +258,17 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
         return hcm__fail(HCM_EINVAL, "hcm_client_send: NULL argument");
     if ((rc = ensure(cli, &svc)) != HCM_OK)
         return rc;
-    h = svc.hdr;
-    uint64_t fixed = hcm_type_fixed_size(&svc.req_type);
-    if ((fixed != 0 && len != fixed) || len > svc.req_max)
+    h = svc->hdr;
+    uint64_t fixed = svc->req_fixed;
+    if ((fixed != 0 && len != fixed) || len > svc->req_max)
         return hcm__fail(HCM_EMSGSIZE, "service '%s': request of %zu bytes; the type takes %s%llu",
                          cli->name.topic, len, fixed ? "exactly " : "at most ",
-                         (unsigned long long)(fixed ? fixed : svc.req_max));
+                         (unsigned long long)(fixed ? fixed : svc->req_max));
     /* (V2) acquire: pairs with the server's (V1) */
     if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire)))
         return no_server(cli);
     deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
-    for (int reclaimed = 0; (i = claim_slot(cli, &svc)) < 0;) {
+    for (int reclaimed = 0; (i = claim_slot(cli, svc)) < 0;) {
         if (!reclaimed) { /* crashed clients may hold slots: look, at most every 50 ms (a
                              liveness check costs system calls per busy slot) */
             int64_t now = hcm__now_ns();
@@ -265,15 +276,15 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
             if (now - atomic_load_explicit(&cli->last_reclaim, memory_order_relaxed) >=
                 LIVENESS_CHECK_NS) {
                 atomic_store_explicit(&cli->last_reclaim, now, memory_order_relaxed);
-                reclaim_dead(&svc);
+                reclaim_dead(svc);
                 continue;
             }
         }
         if (!cli->wait_for_slot || timeout_ns == 0 ||
             (deadline >= 0 && hcm__now_ns() >= deadline))
             return hcm__fail(HCM_EBUSY, "service '%s': all %u call slots are in use",
-                             cli->name.topic, svc.slot_count);
-        struct free_ctx fc = {cli, &svc};
+                             cli->name.topic, svc->slot_count);
+        struct free_ctx fc = {cli, svc};
         int64_t until = hcm__now_ns() + LIVENESS_CHECK_NS;
         if (deadline >= 0 && deadline < until)
             until = deadline;
@@ -287,9 +298,9 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
             return no_server(cli);
         reclaimed = 0;
     }
-    hcm_svc_slot *s = hcm__svc_slot(&svc, (uint32_t)i);
+    hcm_svc_slot *s = hcm__svc_slot(svc, (uint32_t)i);
     uint64_t id = atomic_fetch_add_explicit(&h->next_id, 1, memory_order_relaxed) + 1;
-    memcpy(hcm__svc_req(&svc, s), req, len);
+    memcpy(hcm__svc_req(svc, s), req, len);
     /* relaxed: published by (C1) */
     atomic_store_explicit(&s->client, cli->me, memory_order_relaxed);
     atomic_store_explicit(&s->client_token, cli->token, memory_order_relaxed);
@@ -301,11 +312,15 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
     atomic_store_explicit(&s->waiting, 0, memory_order_relaxed);
     /* (C1) release: the request before REQUESTED; pairs with (S1) */
     atomic_store_explicit(&s->state, HCM_SLOT_REQUESTED, memory_order_release);
-    /* (C2) bump, fence, read the server's sleeper count; pairs with (S2) */
-    atomic_fetch_add_explicit(&h->req_futex, 1, memory_order_release);
+    /* (C2) fence, then the server's sleeper count; pairs with (S2): either a
+     * sleeping server's re-scan sees REQUESTED, or we see it counted and
+     * bump + wake. No shared write when the server is awake. */
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&h->server_waiters, memory_order_relaxed) != 0)
+    if (atomic_load_explicit(&h->server_waiters, memory_order_relaxed) != 0) {
+        /* release: the bump is what the sleeper's futex compare sees change */
+        atomic_fetch_add_explicit(&h->req_futex, 1, memory_order_release);
         hcm__futex_wake_all(&h->req_futex);
+    }
     callp->slot = (uint32_t)i;
     callp->id = id;
     return HCM_OK;
@@ -327,20 +342,17 @@ static hcm_svc_slot *mine(hcm_client *cli, const hcm_svc *svc, hcm_call call)
 }
 
 /* Finds the segment a call lives in: the current one or an older one. */
-static int locate(hcm_client *cli, hcm_call call, hcm_svc *svcp, hcm_svc_slot **sp)
+static int locate(hcm_client *cli, hcm_call call, hcm_svc **svcp, hcm_svc_slot **sp)
 {
-    pthread_mutex_lock(&cli->lock);
-    *sp = mine(cli, &cli->svc, call);
-    if (*sp != NULL)
-        *svcp = cli->svc;
-    for (old_svc *o = cli->old; *sp == NULL && o != NULL; o = o->next)
-        if ((*sp = mine(cli, &o->svc, call)) != NULL)
-            *svcp = o->svc;
-    pthread_mutex_unlock(&cli->lock);
-    if (*sp == NULL)
-        return hcm__fail(HCM_EINVAL, "call %llu is not a pending call of this client",
-                         (unsigned long long)call.id);
-    return HCM_OK;
+    /* acquire: pairs with the release publishing each node (ensure) */
+    for (svc_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire); n; n = n->next) {
+        if ((*sp = mine(cli, &n->svc, call)) != NULL) {
+            *svcp = &n->svc;
+            return HCM_OK;
+        }
+    }
+    return hcm__fail(HCM_EINVAL, "call %llu is not a pending call of this client",
+                     (unsigned long long)call.id);
 }
 
 struct slot_ctx {
@@ -367,7 +379,7 @@ static int fail_dead(hcm_client *cli, hcm_svc *svc, hcm_svc_slot *s, uint32_t st
 int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, size_t *lenp,
                        int64_t timeout_ns)
 {
-    hcm_svc svc;
+    hcm_svc *svc;
     hcm_svc_slot *s;
     int64_t deadline, spin_start = 0, next_check;
     int rc;
@@ -388,8 +400,8 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
             uint32_t status = atomic_load_explicit(&s->status, memory_order_relaxed);
             uint64_t len = atomic_load_explicit(&s->resp_len, memory_order_relaxed);
             if (status == HCM_OK) {
-                if (len > svc.resp_max) {
-                    hcm__svc_free_slot(&svc, s);
+                if (len > svc->resp_max) {
+                    hcm__svc_free_slot(svc, s);
                     return hcm__fail(HCM_ECORRUPT, "response length %llu out of range",
                                      (unsigned long long)len);
                 }
@@ -397,14 +409,14 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
                 if (len > cap)
                     return hcm__fail(HCM_EMSGSIZE, "response of %llu bytes; buffer holds %zu",
                                      (unsigned long long)len, cap);
-                memcpy(resp, hcm__svc_resp(&svc, s), (size_t)len);
-                hcm__svc_free_slot(&svc, s);
+                memcpy(resp, hcm__svc_resp(svc, s), (size_t)len);
+                hcm__svc_free_slot(svc, s);
                 return HCM_OK;
             }
             char msg[HCM_SVC_ERROR_MAX];
             memcpy(msg, s->error, sizeof msg);
             msg[sizeof msg - 1] = '\0';
-            hcm__svc_free_slot(&svc, s);
+            hcm__svc_free_slot(svc, s);
             *lenp = 0;
             if (status == HCM_EREMOTE)
                 return hcm__fail(HCM_EREMOTE, "service '%s': %s", cli->name.topic, msg);
@@ -416,11 +428,11 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
                              (unsigned long long)call.id, st);
         int64_t now = hcm__now_ns();
         if (now >= next_check) { /* is someone still going to answer? */
-            uint64_t server = atomic_load_explicit(&svc.hdr->server, memory_order_acquire);
+            uint64_t server = atomic_load_explicit(&svc->hdr->server, memory_order_acquire);
             uint64_t taker = atomic_load_explicit(&s->server, memory_order_relaxed);
             int dead = st == HCM_SLOT_REQUESTED ? !server_alive(cli, server)
                                                 : !hcm__id_alive(taker);
-            if (dead && (rc = fail_dead(cli, &svc, s, st)) >= 0)
+            if (dead && (rc = fail_dead(cli, svc, s, st)) >= 0)
                 return rc;
             next_check = now + LIVENESS_CHECK_NS;
             continue;
@@ -449,7 +461,7 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
 
 int hcm_client_cancel(hcm_client *cli, hcm_call call)
 {
-    hcm_svc svc;
+    hcm_svc *svc;
     hcm_svc_slot *s;
     int rc;
     if (cli == NULL)
@@ -468,7 +480,7 @@ int hcm_client_cancel(hcm_client *cli, hcm_call call)
                                                      memory_order_relaxed))
             continue;
         if (to == HCM_SLOT_CLAIMED)
-            hcm__svc_free_slot(&svc, s);
+            hcm__svc_free_slot(svc, s);
         return HCM_OK; /* an abandoned slot is freed by the server's reply */
     }
 }

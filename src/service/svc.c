@@ -51,6 +51,8 @@ static int validate(hcm_svc *svc, const hcm_svc_header *h, uint64_t file_size, c
     svc->resp_max = h->response_max;
     svc->req_type = h->request_type;
     svc->resp_type = h->response_type;
+    svc->req_fixed = hcm_type_fixed_size(&svc->req_type);
+    svc->resp_fixed = hcm_type_fixed_size(&svc->resp_type);
     return HCM_OK;
 }
 
@@ -112,6 +114,8 @@ int hcm__svc_create(hcm_svc *svc, const hcm_seg_name *name, const hcm_type *req_
     svc->resp_max = resp_max;
     svc->req_type = *req_type;
     svc->resp_type = *resp_type;
+    svc->req_fixed = hcm_type_fixed_size(req_type);
+    svc->resp_fixed = hcm_type_fixed_size(resp_type);
     return HCM_OK;
 }
 

@@ -2,7 +2,7 @@
  *
  * Memory-order pairs (labels used in server.c and client.c):
  *   (C1) client: REQUESTED store release   <- (S1) server: state load acquire
- *   (C2) client: req_futex bump, seq_cst fence, server_waiters load
+ *   (C2) client: seq_cst fence, server_waiters load (bump + wake if > 0)
  *                                         <- (S2) server: waiters++, seq_cst fence, scan
  *   (S3) server: DONE store/CAS release    <- (C3) client: state load acquire
  *   (S4) server: seq_cst fence, slot.waiting load
@@ -30,6 +30,8 @@ typedef struct hcm_svc {
     uint64_t resp_max;
     hcm_type req_type;
     hcm_type resp_type;
+    uint64_t req_fixed;  /* the types' fixed sizes (0: variable), computed once */
+    uint64_t resp_fixed;
 } hcm_svc;
 
 /* Opens and validates an existing service segment (read-write). */
