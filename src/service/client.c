@@ -170,9 +170,8 @@ void hcm_client_close(hcm_client *cli)
 
 /* Is `server` alive? Cached for LIVENESS_CHECK_NS: a liveness check costs a
  * system call or two, a call should not. */
-static int server_alive(hcm_client *cli, uint64_t server)
+static int server_alive(hcm_client *cli, uint64_t server, int64_t now)
 {
-    int64_t now = hcm__now_ns();
     if (server == 0)
         return 0;
     /* relaxed: a cache; a stale answer is corrected within 50 ms */
@@ -245,17 +244,16 @@ static int any_free(void *p)
     return 0;
 }
 
-int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *callp,
-                    int64_t timeout_ns)
+/* send with an absolute deadline (< 0 none); `now` is the caller's clock
+ * reading (a clock read costs ~25 ns in a VM: a call reads it once). */
+static int send_at(hcm_client *cli, const void *req, size_t len, hcm_call *callp,
+                   int64_t deadline, int64_t now)
 {
     hcm_svc *svc;
     hcm_svc_header *h;
-    int64_t deadline;
     int64_t i = -1;
     int rc;
 
-    if (cli == NULL || callp == NULL || (req == NULL && len != 0))
-        return hcm__fail(HCM_EINVAL, "hcm_client_send: NULL argument");
     if ((rc = ensure(cli, &svc)) != HCM_OK)
         return rc;
     h = svc->hdr;
@@ -265,13 +263,12 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
                          cli->name.topic, len, fixed ? "exactly " : "at most ",
                          (unsigned long long)(fixed ? fixed : svc->req_max));
     /* (V2) acquire: pairs with the server's (V1) */
-    if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire)))
+    if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire), now))
         return no_server(cli);
-    deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
     for (int reclaimed = 0; (i = claim_slot(cli, svc)) < 0;) {
+        now = hcm__now_ns();
         if (!reclaimed) { /* crashed clients may hold slots: look, at most every 50 ms (a
                              liveness check costs system calls per busy slot) */
-            int64_t now = hcm__now_ns();
             reclaimed = 1;
             if (now - atomic_load_explicit(&cli->last_reclaim, memory_order_relaxed) >=
                 LIVENESS_CHECK_NS) {
@@ -280,12 +277,11 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
                 continue;
             }
         }
-        if (!cli->wait_for_slot || timeout_ns == 0 ||
-            (deadline >= 0 && hcm__now_ns() >= deadline))
+        if (!cli->wait_for_slot || (deadline >= 0 && now >= deadline))
             return hcm__fail(HCM_EBUSY, "service '%s': all %u call slots are in use",
                              cli->name.topic, svc->slot_count);
         struct free_ctx fc = {cli, svc};
-        int64_t until = hcm__now_ns() + LIVENESS_CHECK_NS;
+        int64_t until = now + LIVENESS_CHECK_NS;
         if (deadline >= 0 && deadline < until)
             until = deadline;
         /* acquire: a bump we read was made after the slot it announces */
@@ -294,7 +290,8 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
         if (hcm__svc_sleep(&h->free_futex, w, &h->free_waiters, any_free, &fc, until) == EINTR)
             return hcm__fail(HCM_EINTR, "send on service '%s' interrupted by a signal",
                              cli->name.topic);
-        if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire)))
+        if (!server_alive(cli, atomic_load_explicit(&h->server, memory_order_acquire),
+                          hcm__now_ns()))
             return no_server(cli);
         reclaimed = 0;
     }
@@ -324,6 +321,16 @@ int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *call
     callp->slot = (uint32_t)i;
     callp->id = id;
     return HCM_OK;
+}
+
+int hcm_client_send(hcm_client *cli, const void *req, size_t len, hcm_call *callp,
+                    int64_t timeout_ns)
+{
+    int64_t now;
+    if (cli == NULL || callp == NULL || (req == NULL && len != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_client_send: NULL argument");
+    now = hcm__now_ns();
+    return send_at(cli, req, len, callp, timeout_ns < 0 ? -1 : now + timeout_ns, now);
 }
 
 /* The slot of a pending call of ours, or NULL. */
@@ -376,21 +383,18 @@ static int fail_dead(hcm_client *cli, hcm_svc *svc, hcm_svc_slot *s, uint32_t st
                      cli->name.topic);
 }
 
-int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, size_t *lenp,
-                       int64_t timeout_ns)
+/* receive with an absolute deadline (< 0 none), `now` as in send_at. */
+static int receive_at(hcm_client *cli, hcm_call call, void *resp, size_t cap, size_t *lenp,
+                      int64_t deadline, int64_t now)
 {
     hcm_svc *svc;
     hcm_svc_slot *s;
-    int64_t deadline, spin_start = 0, next_check;
+    int64_t spin_start = now, next_check = now + LIVENESS_CHECK_NS;
     int rc;
 
-    if (cli == NULL || lenp == NULL || (resp == NULL && cap != 0))
-        return hcm__fail(HCM_EINVAL, "hcm_client_receive: NULL argument");
     if ((rc = locate(cli, call, &svc, &s)) != HCM_OK)
         return rc;
-    deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
-    next_check = hcm__now_ns() + LIVENESS_CHECK_NS;
-    for (;;) {
+    for (unsigned iter = 0;; iter++) {
         /* (C3) acquire: pairs with the server's (S3) release */
         uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
         if (atomic_load_explicit(&s->id, memory_order_relaxed) != call.id)
@@ -426,21 +430,22 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
         if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING)
             return hcm__fail(HCM_EINVAL, "call %llu is not pending (state %u)",
                              (unsigned long long)call.id, st);
-        int64_t now = hcm__now_ns();
+        /* The clock only every 16 rounds while spinning: reading it costs as
+         * much as the rest of a round. */
+        if ((iter & 15) == 0 || now - spin_start >= 1000)
+            now = hcm__now_ns();
         if (now >= next_check) { /* is someone still going to answer? */
             uint64_t server = atomic_load_explicit(&svc->hdr->server, memory_order_acquire);
             uint64_t taker = atomic_load_explicit(&s->server, memory_order_relaxed);
-            int dead = st == HCM_SLOT_REQUESTED ? !server_alive(cli, server)
+            int dead = st == HCM_SLOT_REQUESTED ? !server_alive(cli, server, now)
                                                 : !hcm__id_alive(taker);
             if (dead && (rc = fail_dead(cli, svc, s, st)) >= 0)
                 return rc;
             next_check = now + LIVENESS_CHECK_NS;
             continue;
         }
-        if (timeout_ns == 0 || (deadline >= 0 && now >= deadline))
+        if (deadline >= 0 && now >= deadline)
             return HCM_ETIMEDOUT;
-        if (spin_start == 0)
-            spin_start = now;
         if (cli->spin_ns != 0 && (cli->spin_ns < 0 || now - spin_start < cli->spin_ns)) {
             if (now - spin_start < 1000)
                 hcm__cpu_relax();
@@ -456,7 +461,18 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
         if (hcm__svc_sleep(&s->state, st, &s->waiting, slot_final, &sc, until) == EINTR)
             return hcm__fail(HCM_EINTR, "call on service '%s' interrupted by a signal",
                              cli->name.topic);
+        now = hcm__now_ns();
     }
+}
+
+int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, size_t *lenp,
+                       int64_t timeout_ns)
+{
+    int64_t now;
+    if (cli == NULL || lenp == NULL || (resp == NULL && cap != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_client_receive: NULL argument");
+    now = hcm__now_ns();
+    return receive_at(cli, call, resp, cap, lenp, timeout_ns < 0 ? -1 : now + timeout_ns, now);
 }
 
 int hcm_client_cancel(hcm_client *cli, hcm_call call)
@@ -489,20 +505,15 @@ int hcm_client_call(hcm_client *cli, const void *req, size_t req_len, void *resp
                     size_t *lenp, int64_t timeout_ns)
 {
     hcm_call call;
-    int64_t start = hcm__now_ns();
+    int64_t now = hcm__now_ns(), deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     int rc;
     /* Check what receive needs before sending: a call whose answer cannot
      * be collected would hold its slot for good. */
-    if (cli == NULL || lenp == NULL || (resp == NULL && cap != 0))
+    if (cli == NULL || lenp == NULL || (resp == NULL && cap != 0) || (req == NULL && req_len != 0))
         return hcm__fail(HCM_EINVAL, "hcm_client_call: NULL argument");
-    if ((rc = hcm_client_send(cli, req, req_len, &call, timeout_ns)) != HCM_OK)
+    if ((rc = send_at(cli, req, req_len, &call, deadline, now)) != HCM_OK)
         return rc;
-    if (timeout_ns > 0) {
-        timeout_ns -= hcm__now_ns() - start;
-        if (timeout_ns < 0)
-            timeout_ns = 0;
-    }
-    rc = hcm_client_receive(cli, call, resp, cap, lenp, timeout_ns);
+    rc = receive_at(cli, call, resp, cap, lenp, deadline, now);
     if (rc == HCM_ETIMEDOUT || rc == HCM_EINTR || rc == HCM_EMSGSIZE) {
         /* The handle is ours alone: a call we return from is over. */
         if (rc == HCM_ETIMEDOUT)
