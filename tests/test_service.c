@@ -1914,7 +1914,7 @@ TEST(invalid_server_and_client_attributes_get_einval)
 
 /* ---- corrupted segments -------------------------------------------------------------- *
  * The victim: a BYTES service, 4 slots, request/response max 100 (stride
- * round64(320 + 128 + 100) = 576, file 640 + 4 * 576 = 2944 bytes), no server. */
+ * round64(320 + 128 + 100) = 576, file HCM_SVC_SLOTS_OFFSET(4) + 4 * 576 bytes), no server. */
 
 #define VICTIM "victim"
 #define SH(field) ((uint64_t)offsetof(hcm_svc_header, field))
@@ -1965,7 +1965,7 @@ static void make_victim(void)
     hcm_server_close(srv);
     service_path(VICTIM, victim_path, sizeof victim_path);
     CHECK_EQ(peek_u32(victim_path, SH(slot_stride)), 576);
-    CHECK_EQ_U64(peek_u64(victim_path, SH(total_size)), 640 + 4 * 576);
+    CHECK_EQ_U64(peek_u64(victim_path, SH(total_size)), HCM_SVC_SLOTS_OFFSET(4) + 4 * 576);
 }
 
 /* In a child (a crash shows as a signal, a hang as the alarm): the client and
@@ -2079,7 +2079,8 @@ TEST(a_service_segment_with_request_or_response_max_out_of_range_is_ecorrupt)
 
 TEST(a_service_segment_whose_total_size_disagrees_is_ecorrupt)
 {
-    const uint64_t sizes[] = {0, 640, 640 + 4 * 576 - 1, 640 + 4 * 576 + 64, UINT64_MAX};
+    const uint64_t valid = HCM_SVC_SLOTS_OFFSET(4) + 4 * 576;
+    const uint64_t sizes[] = {0, 640, valid - 1, valid + 64, UINT64_MAX};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         char what[64];
         snprintf(what, sizeof what, "total size %llu", (unsigned long long)sizes[i]);
@@ -2090,7 +2091,7 @@ TEST(a_service_segment_whose_total_size_disagrees_is_ecorrupt)
     }
     /* header consistent, file grown behind its back */
     make_victim();
-    if (truncate(victim_path, 640 + 5 * 576) != 0)
+    if (truncate(victim_path, (off_t)(HCM_SVC_SLOTS_OFFSET(4) + 5 * 576)) != 0)
         FAIL("truncate: %s", strerror(errno));
     expect_corrupt("file larger than the header says");
     unlink_service(VICTIM);
@@ -2098,7 +2099,8 @@ TEST(a_service_segment_whose_total_size_disagrees_is_ecorrupt)
 
 TEST(a_truncated_service_segment_is_ecorrupt)
 {
-    const off_t sizes[] = {640 + 4 * 576 - 1, 640 + 3 * 576, 640, 639, 100, 8, 0};
+    const off_t valid = (off_t)(HCM_SVC_SLOTS_OFFSET(4) + 4 * 576);
+    const off_t sizes[] = {valid - 1, valid - 576, 640, 639, 100, 8, 0};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         char what[64];
         snprintf(what, sizeof what, "file truncated to %lld bytes", (long long)sizes[i]);
@@ -2136,7 +2138,7 @@ TEST(a_response_length_beyond_the_response_max_gets_ecorrupt_not_an_over_read)
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             hcm_call c = send_payload(cli, 1, i, 24);
             serve_one(srv); /* DONE with 24 bytes */
-            poke_u64(path, HCM_SVC_HEADER_SIZE + c.slot * stride + SS(resp_len), bad[i]);
+            poke_u64(path, HCM_SVC_SLOTS_OFFSET(2) + c.slot * stride + SS(resp_len), bad[i]);
             static uint8_t resp[1 << 16];
             size_t len = 0;
             int rc = hcm_client_receive(cli, c, resp, sizeof resp, &len, SEC);
@@ -2171,7 +2173,7 @@ TEST(a_request_length_beyond_the_request_max_is_never_over_read_by_the_server)
         const uint64_t bad[] = {65, 1ull << 40, UINT64_MAX};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             hcm_call c = send_payload(cli, 1, i, 24);
-            poke_u64(path, HCM_SVC_HEADER_SIZE + c.slot * stride + SS(req_len), bad[i]);
+            poke_u64(path, HCM_SVC_SLOTS_OFFSET(2) + c.slot * stride + SS(req_len), bad[i]);
             static uint8_t buf[1 << 16];
             size_t len = 0;
             hcm_call h;
@@ -2213,7 +2215,7 @@ TEST(a_service_whose_slots_hold_garbage_and_dead_owners_still_serves_new_calls)
                                     HCM_SLOT_PROCESSING, HCM_SLOT_DONE,    HCM_SLOT_ABANDONED,
                                     77,                  UINT32_MAX};
     for (uint32_t i = 0; i < SLOTS; i++) {
-        uint64_t s = HCM_SVC_HEADER_SIZE + i * stride;
+        uint64_t s = HCM_SVC_SLOTS_OFFSET(SLOTS) + i * stride;
         poke_u32(path, s + SS(state), states[i]);
         poke_u32(path, s + SS(waiting), 1);
         poke_u64(path, s + SS(client), dead);

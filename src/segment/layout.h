@@ -201,7 +201,8 @@ _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
  * |    600 |    4 | free waiters (atomic) | clients | slot freers |
  * |    608 |    8 | next call id (atomic) | clients (fetch_add) | — |
  * |    616 |    8 | calls answered (atomic) | server | tools |
- * |    640 | K * stride | call slots | | |
+ * |    640 | round64(K) | pending hints: byte i = 1 when slot i holds a request (atomic) | clients set, server clears at take | server's scan |
+ * | 640 + round64(K) | K * stride | call slots | | |
  *
  * Call slot (stride bytes, a multiple of 64):
  *
@@ -221,6 +222,11 @@ _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
  * |    320 | round64(request max) | request | |
  * |    320 + round64(request max) | response max | response | |
  *
+ * The pending hints let the server find requests by reading one line per 64
+ * slots instead of every slot's state word (with large payloads the slots
+ * are pages apart). A hint is advisory: the state CAS decides; a stale hint
+ * costs one extra state load.
+ *
  * Slot life: FREE -client CAS-> CLAIMED -client, request written-> REQUESTED
  * -server CAS-> PROCESSING -server CAS-> REPLYING -response written-> DONE
  * -client, read-> FREE. REPLYING makes the answer one writer's: a second
@@ -232,10 +238,12 @@ _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
  * call with HCM_EDEAD and frees it.
  */
 #define HCM_SVC_MAGIC 0x31435652534d4348ull /* "HCMSRVC1" little-endian */
-#define HCM_SVC_VERSION 1u
+#define HCM_SVC_VERSION 2u
 #define HCM_SEG_KIND_SERVICE 2u
 #define HCM_SVC_HEADER_SIZE 640u
 #define HCM_SVC_SLOT_HEADER 320u
+/* Offset of the first call slot of a service with `k` slots. */
+#define HCM_SVC_SLOTS_OFFSET(k) (HCM_SVC_HEADER_SIZE + ((uint64_t)(k) + 63u) / 64u * 64u)
 #define HCM_SVC_ERROR_MAX 256u
 
 enum {

@@ -309,6 +309,9 @@ static int send_at(hcm_client *cli, const void *req, size_t len, hcm_call *callp
     atomic_store_explicit(&s->waiting, 0, memory_order_relaxed);
     /* (C1) release: the request before REQUESTED; pairs with (S1) */
     atomic_store_explicit(&s->state, HCM_SLOT_REQUESTED, memory_order_release);
+    /* relaxed: the server's hint; it re-checks the state with its CAS, and
+     * the (C2) fence below orders this store before the waiters load */
+    atomic_store_explicit(&svc->pending[i], 1, memory_order_relaxed);
     /* (C2) fence, then the server's sleeper count; pairs with (S2): either a
      * sleeping server's re-scan sees REQUESTED, or we see it counted and
      * bump + wake. No shared write when the server is awake. */
@@ -432,7 +435,7 @@ static int receive_at(hcm_client *cli, hcm_call call, void *resp, size_t cap, si
                              (unsigned long long)call.id, st);
         /* The clock only every 16 rounds while spinning: reading it costs as
          * much as the rest of a round. */
-        if ((iter & 15) == 0 || now - spin_start >= 1000)
+        if ((iter & 15) == 0 || now - spin_start >= HCM__SVC_PAUSE_NS)
             now = hcm__now_ns();
         if (now >= next_check) { /* is someone still going to answer? */
             uint64_t server = atomic_load_explicit(&svc->hdr->server, memory_order_acquire);
@@ -447,7 +450,7 @@ static int receive_at(hcm_client *cli, hcm_call call, void *resp, size_t cap, si
         if (deadline >= 0 && now >= deadline)
             return HCM_ETIMEDOUT;
         if (cli->spin_ns != 0 && (cli->spin_ns < 0 || now - spin_start < cli->spin_ns)) {
-            if (now - spin_start < 1000)
+            if (now - spin_start < HCM__SVC_PAUSE_NS)
                 hcm__cpu_relax();
             else
                 sched_yield();

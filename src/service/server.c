@@ -189,16 +189,19 @@ fail:
     return rc;
 }
 
-/* The pending request with the lowest id, or -1. */
+/* The pending request with the lowest id, or -1. Reads the hint bytes (one
+ * line per 64 slots) and only the state of hinted slots. */
 static int64_t oldest_request(const hcm_server *srv, uint64_t *idp)
 {
     int64_t best = -1;
     uint64_t best_id = 0;
     for (uint32_t i = 0; i < srv->svc.slot_count; i++) {
-        hcm_svc_slot *s = hcm__svc_slot(&srv->svc, i);
-        /* relaxed scan; the CAS in take() acquires */
-        if (atomic_load_explicit(&s->state, memory_order_relaxed) != HCM_SLOT_REQUESTED)
+        /* relaxed: a hint; the CAS in take() acquires */
+        if (atomic_load_explicit(&srv->svc.pending[i], memory_order_relaxed) == 0)
             continue;
+        hcm_svc_slot *s = hcm__svc_slot(&srv->svc, i);
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) != HCM_SLOT_REQUESTED)
+            continue; /* a stale hint (cancelled, reclaimed): costs this load only */
         uint64_t id = atomic_load_explicit(&s->id, memory_order_relaxed);
         if (best < 0 || id < best_id) {
             best = i;
@@ -237,6 +240,9 @@ int hcm_server_take(hcm_server *srv, void *buf, size_t cap, size_t *lenp, hcm_ca
                                                          memory_order_acquire,
                                                          memory_order_relaxed))
                 continue; /* another server thread, or the client cancelled */
+            /* relaxed: the slot is ours until FREE, so no new request can set
+             * the hint before this clear is done */
+            atomic_store_explicit(&srv->svc.pending[i], 0, memory_order_relaxed);
             uint64_t len = atomic_load_explicit(&s->req_len, memory_order_relaxed);
             id = atomic_load_explicit(&s->id, memory_order_relaxed);
             if (len > srv->svc.req_max) { /* corrupt: answer with an error */
@@ -248,9 +254,11 @@ int hcm_server_take(hcm_server *srv, void *buf, size_t cap, size_t *lenp, hcm_ca
                 uint32_t mine = HCM_SLOT_PROCESSING;
                 /* release: back to the queue as it was; if the client
                  * abandoned it meanwhile, the slot is ours to free */
-                if (!atomic_compare_exchange_strong_explicit(&s->state, &mine, HCM_SLOT_REQUESTED,
-                                                             memory_order_release,
-                                                             memory_order_relaxed))
+                if (atomic_compare_exchange_strong_explicit(&s->state, &mine, HCM_SLOT_REQUESTED,
+                                                            memory_order_release,
+                                                            memory_order_relaxed))
+                    atomic_store_explicit(&srv->svc.pending[i], 1, memory_order_relaxed);
+                else
                     hcm__svc_free_slot(&srv->svc, s);
                 *lenp = (size_t)len;
                 return hcm__fail(HCM_EMSGSIZE, "request of %llu bytes; buffer holds %zu",
@@ -266,7 +274,7 @@ int hcm_server_take(hcm_server *srv, void *buf, size_t cap, size_t *lenp, hcm_ca
             return HCM_OK;
         }
         /* the clock every 16 rounds while spinning: it costs as much as a scan */
-        if ((iter & 15) == 0 || (start != 0 && now - start >= 1000))
+        if ((iter & 15) == 0 || (start != 0 && now - start >= HCM__SVC_PAUSE_NS))
             now = hcm__now_ns();
         if (timeout_ns == 0 || (deadline >= 0 && now >= deadline) ||
             atomic_load_explicit(&srv->stop, memory_order_relaxed)) /* hcm_server_stop */
@@ -274,7 +282,7 @@ int hcm_server_take(hcm_server *srv, void *buf, size_t cap, size_t *lenp, hcm_ca
         if (start == 0)
             start = now;
         if (srv->spin_ns != 0 && (srv->spin_ns < 0 || now - start < srv->spin_ns)) {
-            if (now - start < 1000)
+            if (now - start < HCM__SVC_PAUSE_NS)
                 hcm__cpu_relax();
             else
                 sched_yield();

@@ -14,6 +14,19 @@ static uint64_t stride_of(uint64_t req_max, uint64_t resp_max)
     return ROUND64(HCM_SVC_SLOT_HEADER + ROUND64(req_max) + resp_max);
 }
 
+/* Offset of the first slot: the header, then one hint byte per slot. */
+static uint64_t slots_offset(uint64_t slots)
+{
+    return HCM_SVC_SLOTS_OFFSET(slots);
+}
+
+static void set_pointers(hcm_svc *svc, void *base, uint32_t slots)
+{
+    svc->hdr = base;
+    svc->pending = (_Atomic uint8_t *)((unsigned char *)base + HCM_SVC_HEADER_SIZE);
+    svc->slots = (unsigned char *)base + slots_offset(slots);
+}
+
 static int validate(hcm_svc *svc, const hcm_svc_header *h, uint64_t file_size, const char *path)
 {
     uint64_t stride, need;
@@ -37,7 +50,7 @@ static int validate(hcm_svc *svc, const hcm_svc_header *h, uint64_t file_size, c
     if (h->slot_stride != stride)
         return hcm__fail(HCM_ECORRUPT, "%s: slot stride %u, expected %llu", path, h->slot_stride,
                          (unsigned long long)stride);
-    need = HCM_SVC_HEADER_SIZE + (uint64_t)h->slot_count * stride; /* < 2^12 * 2^34 */
+    need = slots_offset(h->slot_count) + (uint64_t)h->slot_count * stride; /* < 2^12 * 2^34 */
     if (h->total_size != need || file_size != need)
         return hcm__fail(HCM_ECORRUPT, "%s: sizes disagree: header %llu, slots need %llu, file %llu",
                          path, (unsigned long long)h->total_size, (unsigned long long)need,
@@ -68,8 +81,7 @@ int hcm__svc_open(hcm_svc *svc, const hcm_seg_name *name)
         hcm__file_close(&svc->f);
         return rc;
     }
-    svc->hdr = svc->f.base;
-    svc->slots = (unsigned char *)svc->f.base + HCM_SVC_HEADER_SIZE;
+    set_pointers(svc, svc->f.base, svc->slot_count);
     return HCM_OK;
 }
 
@@ -80,7 +92,7 @@ int hcm__svc_create(hcm_svc *svc, const hcm_seg_name *name, const hcm_type *req_
     hcm_new_file nf;
     hcm_svc_header *h;
     uint64_t stride = stride_of(req_max, resp_max);
-    uint64_t total = HCM_SVC_HEADER_SIZE + (uint64_t)slots * stride;
+    uint64_t total = slots_offset(slots) + (uint64_t)slots * stride;
     int rc;
     memset(svc, 0, sizeof *svc);
     if (stride > UINT32_MAX)
@@ -106,8 +118,7 @@ int hcm__svc_create(hcm_svc *svc, const hcm_seg_name *name, const hcm_type *req_
     atomic_store_explicit(&h->server_gen, 1, memory_order_relaxed);
     if ((rc = hcm__file_link(&svc->f, &nf, name)) != HCM_OK)
         return rc;
-    svc->hdr = h;
-    svc->slots = (unsigned char *)h + HCM_SVC_HEADER_SIZE;
+    set_pointers(svc, h, slots);
     svc->slot_count = slots;
     svc->stride = (uint32_t)stride;
     svc->req_max = req_max;

@@ -20,9 +20,19 @@
 #include "segment/layout.h"
 #include "segment/segment.h"
 
+/* Waits pause this long before they start to sched_yield. */
+#define HCM__SVC_PAUSE_NS 1000
+
+
+
+
+
+
+
 typedef struct hcm_svc {
     hcm_file f;
     hcm_svc_header *hdr;
+    _Atomic uint8_t *pending; /* K hint bytes after the header */
     unsigned char *slots;
     uint32_t slot_count; /* validated copies */
     uint32_t stride;
