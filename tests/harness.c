@@ -57,7 +57,7 @@ const char *harness_errname(int rc)
         "HCM_OK",       "HCM_EINVAL",   "HCM_ENAME",    "HCM_ENOMEM",  "HCM_ENOENT",
         "HCM_EAGAIN",   "HCM_ETIMEDOUT", "HCM_EINTR",   "HCM_ETYPE",   "HCM_EMSGSIZE",
         "HCM_ECORRUPT", "HCM_EPERM",    "HCM_EBUSY",    "HCM_ESTALE",  "HCM_EOVERRUN",
-        "HCM_ESYS",     "HCM_EDEAD",    "HCM_EREMOTE",
+        "HCM_ESYS",     "HCM_EDEAD",    "HCM_EREMOTE",  "HCM_ECANCELED",
     };
     if (rc >= 0 && (size_t)rc < sizeof names / sizeof names[0])
         return names[rc];

@@ -37,6 +37,7 @@ typedef enum hcm_err {
     HCM_ESYS = 15,      /* an operating-system call failed; hcm_errno() has errno */
     HCM_EDEAD = 16,     /* the peer process died (or closed) */
     HCM_EREMOTE = 17,   /* the server failed the call; hcm_errmsg() has its message */
+    HCM_ECANCELED = 18, /* the goal was cancelled before it could be accepted */
     HCM_ERR_COUNT_      /* not an error: number of codes */
 } hcm_err;
 

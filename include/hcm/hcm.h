@@ -11,6 +11,7 @@
 #include "hcm/type.h"
 #include "hcm/topic.h"
 #include "hcm/service.h"
+#include "hcm/action.h"
 
 #define HCM_VERSION_MAJOR 0
 #define HCM_VERSION_MINOR 1

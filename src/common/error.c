@@ -28,6 +28,7 @@ static const char *const messages[HCM_ERR_COUNT_] = {
     [HCM_ESYS] = "system call failed",
     [HCM_EDEAD] = "peer process died",
     [HCM_EREMOTE] = "the server failed the call",
+    [HCM_ECANCELED] = "the goal was canceled",
 };
 
 const char *hcm_strerror(int err)

@@ -323,4 +323,128 @@ _Static_assert(offsetof(hcm_svc_slot, client_token) == 56, "layout");
 _Static_assert(offsetof(hcm_svc_slot, error) == 64, "layout");
 _Static_assert(sizeof(hcm_svc_slot) == HCM_SVC_SLOT_HEADER, "layout");
 
+/* ---- action segment: hcm.<domain>.a.<name> -----------------------------------
+ *
+ * | offset | size | field | written by | read by |
+ * |--------|------|-------|------------|---------|
+ * |      0 |    8 | magic "HCMACTN1" | creator | attach |
+ * |      8 |    4 | version | creator | attach |
+ * |     12 |    4 | header size (896) | creator | attach |
+ * |     16 |    8 | total size | creator | attach (== fstat) |
+ * |     24 |    4 | slot count K (goal slots) | creator | attach |
+ * |     28 |    4 | slot stride | creator | attach |
+ * |     32 |   24 | goal / feedback / result max bytes | creator | attach |
+ * |     56 |    4 | segment kind (3 = action) | creator | attach |
+ * |     60 |    4 | state LIVE/RETIRED (atomic) | replacer | every call |
+ * |     64 |  768 | goal, feedback, result type descriptors (256 each) | creator | attach |
+ * |    832 |    8 | server identity, 0 = none (atomic) | server | clients |
+ * |    840 |    4 | server generation (atomic) | server | tools |
+ * |    844 |    4 | goal futex word (atomic) | clients (bump) | sleeping server |
+ * |    848 |    4 | server waiters (atomic) | server | clients |
+ * |    852 |    4 | free-slot futex word (atomic) | slot freers | clients |
+ * |    856 |    4 | free waiters (atomic) | clients | slot freers |
+ * |    864 |    8 | next goal id (atomic) | clients | — |
+ * |    872 |    8 | creation time (REALTIME ns) | creator | tools |
+ * |    880 |    8 | retention of finished goals, ns | creator | clients |
+ * |    896 | round64(K) | pending hints, one byte per slot (atomic) | clients / server | server |
+ * | 896 + round64(K) | K * stride | goal slots | | |
+ *
+ * Goal slot (stride bytes):
+ *
+ * | offset | size | field | meaning |
+ * |--------|------|-------|---------|
+ * |      0 |    4 | status (atomic) | FREE, CLAIMED, PENDING, TAKEN, ACCEPTED, EXECUTING, CANCELING, SUCCEEDED, CANCELED, ABORTED, REJECTED |
+ * |      4 |    4 | events (atomic; the client's futex word) | bumped on every status change and feedback |
+ * |      8 |    8 | client identity (atomic) | |
+ * |     16 |    8 | client handle token (atomic) | |
+ * |     24 |    8 | goal id (atomic) | |
+ * |     32 |    8 | server identity that took it (atomic) | |
+ * |     40 |    4 | cancel requested (atomic) | |
+ * |     44 |    4 | waiting (atomic) | the client sleeps on events |
+ * |     48 |    8 | goal length (atomic) | |
+ * |     56 |    8 | result length (atomic) | |
+ * |     64 |    8 | feedback seq (atomic) | 2n+1 while writing feedback n, 2n+2 when done |
+ * |     72 |    8 | feedback length (atomic) | |
+ * |     80 |    8 | finish time, CLOCK_MONOTONIC ns (atomic) | for retention |
+ * |    128 | ... | goal, feedback, result (each rounded to 64 but the last) | |
+ */
+#define HCM_ACT_MAGIC 0x314e5443414d4348ull /* "HCMACTN1" little-endian */
+#define HCM_ACT_VERSION 1u
+#define HCM_SEG_KIND_ACTION 3u
+#define HCM_ACT_HEADER_SIZE 896u
+#define HCM_ACT_SLOT_HEADER 128u
+#define HCM_ACT_SLOTS_OFFSET(k) (HCM_ACT_HEADER_SIZE + ((uint64_t)(k) + 63u) / 64u * 64u)
+
+enum {
+    HCM_GSLOT_FREE = 0,
+    /* 1..8: the public hcm_goal_status values */
+    HCM_GSLOT_CLAIMED = 16,
+    HCM_GSLOT_TAKEN = 17,
+};
+
+typedef struct hcm_act_header {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t total_size;
+    uint32_t slot_count;
+    uint32_t slot_stride;
+    uint64_t goal_max;
+    uint64_t feedback_max;
+    uint64_t result_max;
+    uint32_t seg_kind;
+    _Atomic uint32_t state;
+    hcm_type goal_type;
+    uint8_t pad_goal[256 - sizeof(hcm_type)];
+    hcm_type feedback_type;
+    uint8_t pad_fb[256 - sizeof(hcm_type)];
+    hcm_type result_type;
+    uint8_t pad_result[256 - sizeof(hcm_type)];
+    _Atomic uint64_t server;
+    _Atomic uint32_t server_gen;
+    _Atomic uint32_t goal_futex;
+    _Atomic uint32_t server_waiters;
+    _Atomic uint32_t free_futex;
+    _Atomic uint32_t free_waiters;
+    uint32_t reserved0;
+    _Atomic uint64_t next_id;
+    int64_t create_time_ns;
+    int64_t retention_ns;
+    uint8_t pad_end[8];
+} hcm_act_header;
+
+typedef struct hcm_act_slot {
+    _Atomic uint32_t status;
+    _Atomic uint32_t events;
+    _Atomic uint64_t client;
+    _Atomic uint64_t client_token;
+    _Atomic uint64_t id;
+    _Atomic uint64_t server;
+    _Atomic uint32_t cancel_requested;
+    _Atomic uint32_t waiting;
+    _Atomic uint64_t goal_len;
+    _Atomic uint64_t result_len;
+    _Atomic uint64_t fb_seq;
+    _Atomic uint64_t fb_len;
+    _Atomic int64_t finish_ns;
+    uint8_t reserved[40];
+    /* goal, feedback, result */
+} hcm_act_slot;
+
+_Static_assert(offsetof(hcm_act_header, state) == 60, "layout");
+_Static_assert(offsetof(hcm_act_header, goal_type) == 64, "layout");
+_Static_assert(offsetof(hcm_act_header, feedback_type) == 320, "layout");
+_Static_assert(offsetof(hcm_act_header, result_type) == 576, "layout");
+_Static_assert(offsetof(hcm_act_header, server) == 832, "layout");
+_Static_assert(offsetof(hcm_act_header, goal_futex) == 844, "layout");
+_Static_assert(offsetof(hcm_act_header, free_waiters) == 856, "layout");
+_Static_assert(offsetof(hcm_act_header, next_id) == 864, "layout");
+_Static_assert(offsetof(hcm_act_header, retention_ns) == 880, "layout");
+_Static_assert(sizeof(hcm_act_header) == HCM_ACT_HEADER_SIZE, "layout");
+_Static_assert(offsetof(hcm_act_slot, events) == 4, "layout");
+_Static_assert(offsetof(hcm_act_slot, cancel_requested) == 40, "layout");
+_Static_assert(offsetof(hcm_act_slot, fb_seq) == 64, "layout");
+_Static_assert(offsetof(hcm_act_slot, finish_ns) == 80, "layout");
+_Static_assert(sizeof(hcm_act_slot) == HCM_ACT_SLOT_HEADER, "layout");
+
 #endif /* HCM_SEGMENT_LAYOUT_H */

@@ -1,0 +1,1114 @@
+/* action/action.c - actions: goals with status, feedback, result, cancel.
+ *
+ * Memory-order pairs (see layout.h for the slot fields):
+ *   (G1) client: goal bytes, then PENDING release   <- (T1) server take CAS acquire
+ *   (G2) client: pending hint, seq_cst fence, server_waiters load
+ *                                                   <- (T2) server: waiters++, fence, hint scan
+ *   (U1) server: status store/CAS release, then events bump
+ *                                                   <- (U2) client: events/status acquire load
+ *   (U3) events bump, seq_cst fence, waiting load   <- (U4) client: waiting = 1, fence, events re-check
+ *   (F1) feedback: odd seq, release fence, bytes, even seq release
+ *                                                   <- (F2) client: seq acquire, copy, acquire fence, re-check
+ *   (X1) cancel_requested store release             <- (X2) server load acquire
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error_internal.h"
+#include "hcm/action.h"
+#include "hcm/topic.h"
+#include "segment/layout.h"
+#include "segment/owner.h"
+#include "segment/segment.h"
+#include "service/svc.h"
+#include "sync/sync.h"
+
+#define ROUND64(x) (((x) + HCM_SEG_LINE - 1) / HCM_SEG_LINE * HCM_SEG_LINE)
+#define LIVENESS_CHECK_NS 50000000ll
+#define DEFAULT_RETENTION_NS 60000000000ll
+
+/* ---- the segment ------------------------------------------------------------ */
+
+typedef struct hcm_act {
+    hcm_file f;
+    hcm_act_header *hdr;
+    _Atomic uint8_t *pending;
+    unsigned char *slots;
+    uint32_t slot_count, stride;
+    uint64_t goal_max, fb_max, result_max;
+    uint64_t goal_fixed, fb_fixed, result_fixed;
+    int64_t retention_ns;
+    hcm_type goal_type, fb_type, result_type;
+} hcm_act;
+
+static uint64_t stride_of(uint64_t g, uint64_t f, uint64_t r)
+{
+    return ROUND64(HCM_ACT_SLOT_HEADER + ROUND64(g) + ROUND64(f) + r);
+}
+
+static hcm_act_slot *slot_of(const hcm_act *a, uint32_t i)
+{
+    return (hcm_act_slot *)(a->slots + (size_t)i * a->stride);
+}
+
+static unsigned char *goal_of(const hcm_act *a, hcm_act_slot *s)
+{
+    (void)a;
+    return (unsigned char *)s + HCM_ACT_SLOT_HEADER;
+}
+
+static unsigned char *fb_of(const hcm_act *a, hcm_act_slot *s)
+{
+    return goal_of(a, s) + ROUND64(a->goal_max);
+}
+
+static unsigned char *result_of(const hcm_act *a, hcm_act_slot *s)
+{
+    return fb_of(a, s) + ROUND64(a->fb_max);
+}
+
+static void set_geometry(hcm_act *a, void *base, const hcm_act_header *h)
+{
+    a->hdr = base;
+    a->pending = (_Atomic uint8_t *)((unsigned char *)base + HCM_ACT_HEADER_SIZE);
+    a->slots = (unsigned char *)base + HCM_ACT_SLOTS_OFFSET(h->slot_count);
+    a->slot_count = h->slot_count;
+    a->stride = h->slot_stride;
+    a->goal_max = h->goal_max;
+    a->fb_max = h->feedback_max;
+    a->result_max = h->result_max;
+    a->retention_ns = h->retention_ns;
+    a->goal_type = h->goal_type;
+    a->fb_type = h->feedback_type;
+    a->result_type = h->result_type;
+    a->goal_fixed = hcm_type_fixed_size(&a->goal_type);
+    a->fb_fixed = hcm_type_fixed_size(&a->fb_type);
+    a->result_fixed = hcm_type_fixed_size(&a->result_type);
+}
+
+static int validate(const hcm_act_header *h, uint64_t file_size, const char *path)
+{
+    if (h->magic != HCM_ACT_MAGIC)
+        return hcm__fail(HCM_ECORRUPT, "%s: bad magic (not an hcm action segment)", path);
+    if (h->version != HCM_ACT_VERSION || h->header_size != HCM_ACT_HEADER_SIZE ||
+        h->seg_kind != HCM_SEG_KIND_ACTION)
+        return hcm__fail(HCM_ECORRUPT, "%s: version %u / header %u / kind %u unexpected", path,
+                         h->version, h->header_size, h->seg_kind);
+    if (h->slot_count < 1 || h->slot_count > HCM_MAX_QUEUE)
+        return hcm__fail(HCM_ECORRUPT, "%s: %u goal slots out of range", path, h->slot_count);
+    if (h->goal_max < 1 || h->goal_max > HCM_MAX_PAYLOAD || h->feedback_max < 1 ||
+        h->feedback_max > HCM_MAX_PAYLOAD || h->result_max < 1 || h->result_max > HCM_MAX_PAYLOAD)
+        return hcm__fail(HCM_ECORRUPT, "%s: payload sizes out of range", path);
+    uint64_t stride = stride_of(h->goal_max, h->feedback_max, h->result_max);
+    uint64_t need = HCM_ACT_SLOTS_OFFSET(h->slot_count) + (uint64_t)h->slot_count * stride;
+    if (h->slot_stride != stride || h->total_size != need || file_size != need)
+        return hcm__fail(HCM_ECORRUPT, "%s: sizes disagree (stride %u, total %llu, file %llu)",
+                         path, h->slot_stride, (unsigned long long)h->total_size,
+                         (unsigned long long)file_size);
+    if (hcm_type_validate(&h->goal_type) != HCM_OK ||
+        hcm_type_validate(&h->feedback_type) != HCM_OK ||
+        hcm_type_validate(&h->result_type) != HCM_OK)
+        return hcm__fail(HCM_ECORRUPT, "%s: invalid type descriptor", path);
+    if (h->retention_ns < 0)
+        return hcm__fail(HCM_ECORRUPT, "%s: negative retention", path);
+    return HCM_OK;
+}
+
+static int act_open(hcm_act *a, const hcm_seg_name *name)
+{
+    hcm_act_header snap;
+    int rc;
+    memset(a, 0, sizeof *a);
+    if ((rc = hcm__file_open(&a->f, name, 1, HCM_ACT_HEADER_SIZE)) != HCM_OK)
+        return rc;
+    memcpy(&snap, a->f.base, sizeof snap);
+    if ((rc = validate(&snap, a->f.size, name->path)) != HCM_OK) {
+        hcm__file_close(&a->f);
+        return rc;
+    }
+    set_geometry(a, a->f.base, &snap);
+    return HCM_OK;
+}
+
+static void act_close(hcm_act *a)
+{
+    if (a->hdr != NULL)
+        hcm__file_close(&a->f);
+    memset(a, 0, sizeof *a);
+}
+
+/* Wakes the client sleeping on a slot's events after a change. */
+static void notify(hcm_act_slot *s)
+{
+    /* (U1)/(U3): the change was stored with release; the bump is what the
+     * client's futex compare sees; the fence orders it before `waiting`. */
+    atomic_fetch_add_explicit(&s->events, 1, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&s->waiting, memory_order_relaxed) != 0)
+        hcm__futex_wake_all(&s->events);
+}
+
+int hcm_goal_status_is_final(hcm_goal_status st)
+{
+    return st == HCM_GOAL_SUCCEEDED || st == HCM_GOAL_CANCELED || st == HCM_GOAL_ABORTED ||
+           st == HCM_GOAL_REJECTED;
+}
+
+const char *hcm_goal_status_name(hcm_goal_status st)
+{
+    static const char *names[] = {"unknown",  "pending",   "accepted", "executing", "canceling",
+                                  "succeeded", "canceled", "aborted",  "rejected"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "unknown";
+}
+
+/* The public status of an internal slot status. */
+static hcm_goal_status public_status(uint32_t st)
+{
+    if (st == HCM_GSLOT_TAKEN || st == HCM_GSLOT_CLAIMED)
+        return HCM_GOAL_PENDING;
+    if (st >= HCM_GOAL_PENDING && st <= HCM_GOAL_REJECTED)
+        return (hcm_goal_status)st;
+    return HCM_GOAL_UNKNOWN;
+}
+
+static int check_size(uint64_t fixed, uint64_t max, size_t len, const char *what, const char *name)
+{
+    if ((fixed != 0 && len != fixed) || len > max)
+        return hcm__fail(HCM_EMSGSIZE, "action '%s': %s of %zu bytes; the type takes %s%llu", name,
+                         what, len, fixed ? "exactly " : "at most ",
+                         (unsigned long long)(fixed ? fixed : max));
+    return HCM_OK;
+}
+
+/* ---- server ------------------------------------------------------------------ */
+
+struct hcm_action_server {
+    hcm_act a;
+    hcm_seg_name name;
+    uint64_t me;
+    int64_t *client_checked; /* per slot: when the client's liveness was checked */
+};
+
+void hcm_action_server_attr_init(hcm_action_server_attr *attr)
+{
+    if (attr == NULL)
+        return;
+    memset(attr, 0, sizeof *attr);
+    attr->goal_type = attr->feedback_type = attr->result_type = hcm_type_scalar(HCM_TYPE_BYTES);
+    attr->slots = HCM_DEFAULT_QUEUE;
+    attr->mode = 0600;
+    attr->retention_ns = DEFAULT_RETENTION_NS;
+}
+
+static int size_of(const hcm_type *t, uint64_t asked, uint64_t *out, const char *what)
+{
+    uint64_t fixed = hcm_type_fixed_size(t);
+    if (hcm_type_validate(t) != HCM_OK)
+        return hcm__fail(HCM_EINVAL, "invalid %s type descriptor", what);
+    if (fixed != 0 && asked != 0 && asked != fixed)
+        return hcm__fail(HCM_EINVAL, "%s max %llu differs from the type's size %llu", what,
+                         (unsigned long long)asked, (unsigned long long)fixed);
+    *out = fixed ? fixed : asked ? asked : HCM_DEFAULT_BYTES_MAX;
+    if (*out > HCM_MAX_PAYLOAD)
+        return hcm__fail(HCM_EINVAL, "%s max %llu is over the limit", what,
+                         (unsigned long long)*out);
+    return HCM_OK;
+}
+
+static int act_create(hcm_action_server *srv, const hcm_action_server_attr *attr, uint64_t g,
+                      uint64_t f, uint64_t r)
+{
+    hcm_new_file nf;
+    hcm_act *a = &srv->a;
+    uint64_t stride = stride_of(g, f, r);
+    uint64_t total = HCM_ACT_SLOTS_OFFSET(attr->slots) + (uint64_t)attr->slots * stride;
+    int rc;
+    memset(a, 0, sizeof *a);
+    if (stride > UINT32_MAX)
+        return hcm__fail(HCM_ENOMEM, "action '%s': goal slots too large", srv->name.topic);
+    if ((rc = hcm__file_create(&a->f, &nf, &srv->name, total, attr->mode)) != HCM_OK)
+        return rc;
+    hcm_act_header *h = a->f.base; /* fresh and unnamed: plain stores */
+    h->magic = HCM_ACT_MAGIC;
+    h->version = HCM_ACT_VERSION;
+    h->header_size = HCM_ACT_HEADER_SIZE;
+    h->total_size = total;
+    h->slot_count = attr->slots;
+    h->slot_stride = (uint32_t)stride;
+    h->goal_max = g;
+    h->feedback_max = f;
+    h->result_max = r;
+    h->seg_kind = HCM_SEG_KIND_ACTION;
+    h->goal_type = attr->goal_type;
+    h->feedback_type = attr->feedback_type;
+    h->result_type = attr->result_type;
+    h->create_time_ns = hcm__realtime_ns();
+    h->retention_ns = attr->retention_ns;
+    atomic_store_explicit(&h->state, HCM_SEG_STATE_LIVE, memory_order_relaxed);
+    atomic_store_explicit(&h->server, srv->me, memory_order_relaxed);
+    atomic_store_explicit(&h->server_gen, 1, memory_order_relaxed);
+    hcm_act_header snap = *h;
+    if ((rc = hcm__file_link(&a->f, &nf, &srv->name)) != HCM_OK)
+        return rc;
+    set_geometry(a, a->f.base, &snap);
+    return HCM_OK;
+}
+
+/* Goals a dead server held end ABORTED for their clients. */
+static void abort_orphans(hcm_action_server *srv)
+{
+    hcm_act *a = &srv->a;
+    for (uint32_t i = 0; i < a->slot_count; i++) {
+        hcm_act_slot *s = slot_of(a, i);
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        uint64_t taker = atomic_load_explicit(&s->server, memory_order_relaxed);
+        if (st != HCM_GSLOT_TAKEN && st != HCM_GOAL_ACCEPTED && st != HCM_GOAL_EXECUTING &&
+            st != HCM_GOAL_CANCELING)
+            continue;
+        if (taker == srv->me || hcm__id_alive(taker))
+            continue;
+        atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&s->status, &st, HCM_GOAL_ABORTED,
+                                                    memory_order_release, memory_order_relaxed))
+            notify(s);
+    }
+}
+
+int hcm_action_server_open(hcm_action_server **srvp, const char *action,
+                           const hcm_action_server_attr *attr)
+{
+    hcm_action_server_attr defaults;
+    hcm_action_server *srv;
+    uint64_t g = 0, f = 0, r = 0;
+    int rc;
+
+    hcm__clear_error();
+    if (srvp == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_action_server_open: srvp is NULL");
+    *srvp = NULL;
+    if (attr == NULL) {
+        hcm_action_server_attr_init(&defaults);
+        attr = &defaults;
+    }
+    if (attr->slots < 1 || attr->slots > HCM_MAX_QUEUE)
+        return hcm__fail(HCM_EINVAL, "slots %u is outside 1..%u", attr->slots, HCM_MAX_QUEUE);
+    if (attr->mode > 0777 || (attr->mode & 0600) != 0600)
+        return hcm__fail(HCM_EINVAL, "mode %04o must include 0600 and stay within 0777",
+                         attr->mode);
+    if (attr->retention_ns < 0)
+        return hcm__fail(HCM_EINVAL, "retention must not be negative");
+    if ((rc = size_of(&attr->goal_type, attr->goal_max, &g, "goal")) != HCM_OK ||
+        (rc = size_of(&attr->feedback_type, attr->feedback_max, &f, "feedback")) != HCM_OK ||
+        (rc = size_of(&attr->result_type, attr->result_max, &r, "result")) != HCM_OK)
+        return rc;
+    srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return hcm__fail(HCM_ENOMEM, "out of memory");
+    if ((rc = hcm__name_make(&srv->name, attr->domain, 'a', action)) != HCM_OK)
+        goto fail;
+    srv->me = hcm__self_process_id();
+    for (int attempt = 0;; attempt++) {
+        if (attempt == 16) {
+            rc = hcm__fail(HCM_EBUSY, "action '%s' kept changing while opening it",
+                           srv->name.topic);
+            goto fail;
+        }
+        rc = act_open(&srv->a, &srv->name);
+        if (rc == HCM_ENOENT) {
+            hcm__clear_error();
+            rc = act_create(srv, attr, g, f, r);
+            if (rc == HCM__EEXIST)
+                continue;
+            if (rc != HCM_OK)
+                goto fail;
+            break;
+        }
+        if (rc != HCM_OK)
+            goto fail;
+        hcm_act *a = &srv->a;
+        uint64_t cur = atomic_load_explicit(&a->hdr->server, memory_order_acquire);
+        int alive = cur != 0 && (cur == srv->me || hcm__id_alive(cur));
+        if (alive) {
+            rc = hcm__fail(HCM_EBUSY, "action '%s' already has a live server (pid %u)",
+                           srv->name.topic, hcm__id_pid(cur));
+            act_close(a);
+            goto fail;
+        }
+        int same = hcm_type_equal(&a->goal_type, &attr->goal_type) &&
+                   hcm_type_equal(&a->fb_type, &attr->feedback_type) &&
+                   hcm_type_equal(&a->result_type, &attr->result_type) && a->goal_max >= g &&
+                   a->fb_max >= f && a->result_max >= r;
+        if (!same) { /* made for other types by a server that is gone: replace it */
+            hcm__file_retire(&a->f, &srv->name, &a->hdr->state, HCM_SEG_STATE_RETIRED, NULL);
+            act_close(a);
+            continue;
+        }
+        /* acq_rel: clients reading our identity see the segment as we leave it */
+        if (!atomic_compare_exchange_strong_explicit(&a->hdr->server, &cur, srv->me,
+                                                     memory_order_acq_rel, memory_order_acquire)) {
+            act_close(a);
+            continue;
+        }
+        atomic_fetch_add_explicit(&a->hdr->server_gen, 1, memory_order_relaxed);
+        abort_orphans(srv);
+        break;
+    }
+    srv->client_checked = calloc(srv->a.slot_count, sizeof *srv->client_checked);
+    if (srv->client_checked == NULL) {
+        hcm_action_server_close(srv);
+        return hcm__fail(HCM_ENOMEM, "out of memory");
+    }
+    *srvp = srv;
+    return HCM_OK;
+fail:
+    free(srv);
+    return rc;
+}
+
+void hcm_action_server_close(hcm_action_server *srv)
+{
+    if (srv == NULL)
+        return;
+    hcm_act *a = &srv->a;
+    if (a->hdr != NULL) {
+        int64_t now = hcm__now_ns();
+        for (uint32_t i = 0; i < a->slot_count; i++) {
+            hcm_act_slot *s = slot_of(a, i);
+            uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+            uint32_t to;
+            if (st == HCM_GOAL_PENDING || st == HCM_GSLOT_TAKEN)
+                to = HCM_GOAL_REJECTED;
+            else if (st == HCM_GOAL_ACCEPTED || st == HCM_GOAL_EXECUTING ||
+                     st == HCM_GOAL_CANCELING)
+                to = HCM_GOAL_ABORTED;
+            else
+                continue;
+            atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->finish_ns, now, memory_order_relaxed);
+            if (atomic_compare_exchange_strong_explicit(&s->status, &st, to, memory_order_release,
+                                                        memory_order_relaxed))
+                notify(s);
+        }
+        uint64_t me = srv->me;
+        atomic_compare_exchange_strong_explicit(&a->hdr->server, &me, 0, memory_order_release,
+                                                memory_order_relaxed);
+        act_close(a);
+    }
+    free(srv->client_checked);
+    free(srv);
+}
+
+static int64_t oldest_pending(const hcm_act *a, uint64_t *idp)
+{
+    int64_t best = -1;
+    uint64_t best_id = 0;
+    for (uint32_t i = 0; i < a->slot_count; i++) {
+        if (atomic_load_explicit(&a->pending[i], memory_order_relaxed) == 0)
+            continue; /* relaxed: a hint; the CAS decides */
+        hcm_act_slot *s = slot_of(a, i);
+        if (atomic_load_explicit(&s->status, memory_order_relaxed) != HCM_GOAL_PENDING)
+            continue;
+        uint64_t id = atomic_load_explicit(&s->id, memory_order_relaxed);
+        if (best < 0 || id < best_id) {
+            best = i;
+            best_id = id;
+        }
+    }
+    *idp = best_id;
+    return best;
+}
+
+static int any_pending(void *p)
+{
+    uint64_t id;
+    return oldest_pending(p, &id) >= 0;
+}
+
+int hcm_action_server_take(hcm_action_server *srv, void *buf, size_t cap, size_t *lenp,
+                           hcm_goal *goalp, int64_t timeout_ns)
+{
+    if (srv == NULL || lenp == NULL || goalp == NULL || (buf == NULL && cap != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_action_server_take: NULL argument");
+    hcm_act *a = &srv->a;
+    int64_t now = hcm__now_ns(), deadline = timeout_ns < 0 ? -1 : now + timeout_ns, start = 0;
+    for (unsigned iter = 0;; iter++) {
+        uint64_t id;
+        int64_t i = oldest_pending(a, &id);
+        if (i >= 0) {
+            hcm_act_slot *s = slot_of(a, (uint32_t)i);
+            uint32_t st = HCM_GOAL_PENDING;
+            /* (T1) acquire: pairs with (G1); the goal bytes are visible */
+            if (!atomic_compare_exchange_strong_explicit(&s->status, &st, HCM_GSLOT_TAKEN,
+                                                         memory_order_acquire,
+                                                         memory_order_relaxed))
+                continue;
+            atomic_store_explicit(&a->pending[i], 0, memory_order_relaxed);
+            uint64_t len = atomic_load_explicit(&s->goal_len, memory_order_relaxed);
+            uint64_t client = atomic_load_explicit(&s->client, memory_order_relaxed);
+            /* relaxed: ours now; published by the next release store */
+            atomic_store_explicit(&s->server, srv->me, memory_order_relaxed);
+            if (len > a->goal_max || !hcm__id_alive(client)) {
+                /* corrupt, or its client is gone: nobody wants it */
+                atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
+                atomic_store_explicit(&s->status, HCM_GOAL_ABORTED, memory_order_release);
+                notify(s);
+                continue;
+            }
+            if (len > cap) {
+                uint32_t mine = HCM_GSLOT_TAKEN;
+                if (atomic_compare_exchange_strong_explicit(&s->status, &mine, HCM_GOAL_PENDING,
+                                                            memory_order_release,
+                                                            memory_order_relaxed))
+                    atomic_store_explicit(&a->pending[i], 1, memory_order_relaxed);
+                *lenp = (size_t)len;
+                return hcm__fail(HCM_EMSGSIZE, "goal of %llu bytes; buffer holds %zu",
+                                 (unsigned long long)len, cap);
+            }
+            memcpy(buf, goal_of(a, s), (size_t)len);
+            srv->client_checked[i] = hcm__now_ns();
+            *lenp = (size_t)len;
+            goalp->slot = (uint32_t)i;
+            goalp->id = atomic_load_explicit(&s->id, memory_order_relaxed);
+            return HCM_OK;
+        }
+        if ((iter & 15) == 0)
+            now = hcm__now_ns();
+        if (timeout_ns == 0 || (deadline >= 0 && now >= deadline))
+            return HCM_ETIMEDOUT;
+        if (start == 0)
+            start = now;
+        if (now - start < HCM_DEFAULT_SPIN_NS) {
+            if (now - start < HCM__SVC_PAUSE_NS)
+                hcm__cpu_relax();
+            else
+                sched_yield();
+            continue;
+        }
+        uint32_t w = atomic_load_explicit(&a->hdr->goal_futex, memory_order_acquire);
+        /* (T2) pairs with (G2) */
+        int r = hcm__svc_sleep(&a->hdr->goal_futex, w, &a->hdr->server_waiters, any_pending,
+                               (void *)a, deadline);
+        if (r == EINTR)
+            return hcm__fail(HCM_EINTR, "take on action '%s' interrupted by a signal",
+                             srv->name.topic);
+        start = 0;
+        now = hcm__now_ns();
+    }
+}
+
+/* The slot of a goal this server holds, or NULL with an error. */
+static hcm_act_slot *held(hcm_action_server *srv, hcm_goal g, const char *what)
+{
+    hcm_act *a = &srv->a;
+    if (g.slot >= a->slot_count) {
+        hcm__fail(HCM_EINVAL, "%s: goal slot %u out of range", what, g.slot);
+        return NULL;
+    }
+    hcm_act_slot *s = slot_of(a, g.slot);
+    if (atomic_load_explicit(&s->id, memory_order_relaxed) != g.id ||
+        atomic_load_explicit(&s->server, memory_order_relaxed) != srv->me) {
+        hcm__fail(HCM_EINVAL, "%s: goal %llu is not held by this server", what,
+                  (unsigned long long)g.id);
+        return NULL;
+    }
+    return s;
+}
+
+/* One CAS from `from` to `to`; notify on success. */
+static int transition(hcm_act_slot *s, uint32_t from, uint32_t to)
+{
+    /* (U1) release: what we wrote for this state is visible with it */
+    if (!atomic_compare_exchange_strong_explicit(&s->status, &from, to, memory_order_release,
+                                                 memory_order_relaxed))
+        return 0;
+    notify(s);
+    return 1;
+}
+
+int hcm_action_server_accept(hcm_action_server *srv, hcm_goal g)
+{
+    hcm_act_slot *s;
+    if (srv == NULL || (s = held(srv, g, "hcm_action_server_accept")) == NULL)
+        return srv == NULL ? hcm__fail(HCM_EINVAL, "NULL server") : HCM_EINVAL;
+    /* (X2) acquire: pairs with the client's (X1) */
+    if (atomic_load_explicit(&s->cancel_requested, memory_order_acquire)) {
+        atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
+        if (transition(s, HCM_GSLOT_TAKEN, HCM_GOAL_CANCELED))
+            return hcm__fail(HCM_ECANCELED, "goal %llu was canceled before it was accepted",
+                             (unsigned long long)g.id);
+    }
+    if (transition(s, HCM_GSLOT_TAKEN, HCM_GOAL_ACCEPTED))
+        return HCM_OK;
+    return hcm__fail(HCM_EINVAL, "goal %llu is not waiting for acceptance",
+                     (unsigned long long)g.id);
+}
+
+int hcm_action_server_reject(hcm_action_server *srv, hcm_goal g)
+{
+    hcm_act_slot *s;
+    if (srv == NULL || (s = held(srv, g, "hcm_action_server_reject")) == NULL)
+        return srv == NULL ? hcm__fail(HCM_EINVAL, "NULL server") : HCM_EINVAL;
+    atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
+    if (transition(s, HCM_GSLOT_TAKEN, HCM_GOAL_REJECTED))
+        return HCM_OK;
+    return hcm__fail(HCM_EINVAL, "goal %llu is not waiting for acceptance",
+                     (unsigned long long)g.id);
+}
+
+int hcm_action_server_execute(hcm_action_server *srv, hcm_goal g)
+{
+    hcm_act_slot *s;
+    if (srv == NULL || (s = held(srv, g, "hcm_action_server_execute")) == NULL)
+        return srv == NULL ? hcm__fail(HCM_EINVAL, "NULL server") : HCM_EINVAL;
+    if (transition(s, HCM_GOAL_ACCEPTED, HCM_GOAL_EXECUTING))
+        return HCM_OK;
+    uint32_t st = atomic_load_explicit(&s->status, memory_order_relaxed);
+    if (st == HCM_GOAL_EXECUTING || st == HCM_GOAL_CANCELING)
+        return HCM_OK; /* already running, or a cancel came first: the server reads it */
+    return hcm__fail(HCM_EINVAL, "goal %llu is %s, not accepted", (unsigned long long)g.id,
+                     hcm_goal_status_name(public_status(st)));
+}
+
+static int running(uint32_t st)
+{
+    return st == HCM_GOAL_ACCEPTED || st == HCM_GOAL_EXECUTING || st == HCM_GOAL_CANCELING;
+}
+
+int hcm_action_server_feedback(hcm_action_server *srv, hcm_goal g, const void *data, size_t len)
+{
+    hcm_act_slot *s;
+    int rc;
+    if (srv == NULL || (data == NULL && len != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_action_server_feedback: NULL argument");
+    if ((s = held(srv, g, "hcm_action_server_feedback")) == NULL)
+        return HCM_EINVAL;
+    hcm_act *a = &srv->a;
+    if ((rc = check_size(a->fb_fixed, a->fb_max, len, "feedback", srv->name.topic)) != HCM_OK)
+        return rc;
+    if (!running(atomic_load_explicit(&s->status, memory_order_relaxed)))
+        return hcm__fail(HCM_EINVAL, "goal %llu is not running", (unsigned long long)g.id);
+    /* (F1): odd, release fence, bytes, even (release) */
+    uint64_t seq = atomic_load_explicit(&s->fb_seq, memory_order_relaxed);
+    uint64_t n = seq / 2; /* feedbacks so far */
+    atomic_store_explicit(&s->fb_seq, 2 * n + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    hcm__racy_copy(fb_of(a, s), data, len);
+    atomic_store_explicit(&s->fb_len, len, memory_order_relaxed);
+    atomic_store_explicit(&s->fb_seq, 2 * n + 2, memory_order_release);
+    notify(s);
+    return HCM_OK;
+}
+
+int hcm_action_server_cancel_requested(hcm_action_server *srv, hcm_goal g)
+{
+    hcm_act_slot *s;
+    if (srv == NULL || (s = held(srv, g, "hcm_action_server_cancel_requested")) == NULL)
+        return 0;
+    /* (X2) acquire: pairs with (X1) */
+    if (atomic_load_explicit(&s->cancel_requested, memory_order_acquire))
+        return 1;
+    /* A client that died wants nothing any more: checked every 50 ms. */
+    int64_t now = hcm__now_ns();
+    if (now - srv->client_checked[g.slot] >= LIVENESS_CHECK_NS) {
+        srv->client_checked[g.slot] = now;
+        if (!hcm__id_alive(atomic_load_explicit(&s->client, memory_order_relaxed))) {
+            atomic_store_explicit(&s->cancel_requested, 1, memory_order_relaxed);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int hcm_action_server_finish(hcm_action_server *srv, hcm_goal g, hcm_goal_status status,
+                             const void *result, size_t len)
+{
+    hcm_act_slot *s;
+    int rc;
+    if (srv == NULL || (result == NULL && len != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_action_server_finish: NULL argument");
+    if ((s = held(srv, g, "hcm_action_server_finish")) == NULL)
+        return HCM_EINVAL;
+    hcm_act *a = &srv->a;
+    if (status != HCM_GOAL_SUCCEEDED && status != HCM_GOAL_ABORTED && status != HCM_GOAL_CANCELED)
+        return hcm__fail(HCM_EINVAL, "a goal ends succeeded, aborted or canceled, not %s",
+                         hcm_goal_status_name(status));
+    if ((rc = check_size(a->result_fixed, a->result_max, len, "result", srv->name.topic)) !=
+        HCM_OK)
+        return rc;
+    for (;;) {
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        if (!running(st))
+            return hcm__fail(HCM_EINVAL, "goal %llu is %s, not running", (unsigned long long)g.id,
+                             hcm_goal_status_name(public_status(st)));
+        if (status == HCM_GOAL_CANCELED && st != HCM_GOAL_CANCELING &&
+            !atomic_load_explicit(&s->cancel_requested, memory_order_acquire))
+            return hcm__fail(HCM_EINVAL, "goal %llu cannot end canceled: no cancel was requested",
+                             (unsigned long long)g.id);
+        memcpy(result_of(a, s), result, len);
+        atomic_store_explicit(&s->result_len, len, memory_order_relaxed);
+        atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
+        if (transition(s, st, (uint32_t)status))
+            return HCM_OK; /* else a cancel request moved it meanwhile: again */
+    }
+}
+
+/* ---- client ------------------------------------------------------------------ */
+
+struct hcm_action_client {
+    pthread_mutex_t lock;
+    hcm_act a;       /* a.hdr NULL: not attached */
+    hcm_seg_name name;
+    hcm_type goal_type, fb_type, result_type;
+    int64_t spin_ns;
+    uint64_t me, token;
+};
+
+void hcm_action_client_attr_init(hcm_action_client_attr *attr)
+{
+    if (attr == NULL)
+        return;
+    memset(attr, 0, sizeof *attr);
+    attr->spin_ns = HCM_DEFAULT_SPIN_NS;
+}
+
+static int types_match(const hcm_type *want, const hcm_type *have)
+{
+    return want->kind == HCM_TYPE_NONE || hcm_type_equal(want, have);
+}
+
+/* Attached (once: an action segment is replaced only when its server and
+ * types change, and a client of the old types cannot use the new one). */
+static int ensure(hcm_action_client *cli, hcm_act **ap)
+{
+    int rc = HCM_OK;
+    pthread_mutex_lock(&cli->lock);
+    if (cli->a.hdr == NULL) {
+        rc = act_open(&cli->a, &cli->name);
+        if (rc == HCM_ENOENT)
+            rc = hcm__fail(HCM_ENOENT, "action '%s' does not exist in domain '%s' (no server has "
+                                       "opened it)",
+                           cli->name.topic, cli->name.domain);
+        else if (rc == HCM_OK && !(types_match(&cli->goal_type, &cli->a.goal_type) &&
+                                   types_match(&cli->fb_type, &cli->a.fb_type) &&
+                                   types_match(&cli->result_type, &cli->a.result_type))) {
+            char g1[160], g2[160], r1[160], r2[160];
+            rc = hcm__fail(HCM_ETYPE,
+                           "action '%s' takes goals %s and gives results %s; this client sends "
+                           "%s and expects %s (or the feedback types differ)",
+                           cli->name.topic, hcm_type_format(&cli->a.goal_type, g1, sizeof g1),
+                           hcm_type_format(&cli->a.result_type, r1, sizeof r1),
+                           hcm_type_format(&cli->goal_type, g2, sizeof g2),
+                           hcm_type_format(&cli->result_type, r2, sizeof r2));
+            act_close(&cli->a);
+        }
+    }
+    *ap = &cli->a;
+    pthread_mutex_unlock(&cli->lock);
+    return rc;
+}
+
+int hcm_action_client_open(hcm_action_client **clip, const char *action,
+                           const hcm_action_client_attr *attr)
+{
+    hcm_action_client_attr defaults;
+    hcm_action_client *cli;
+    hcm_act *a;
+    int rc;
+    hcm__clear_error();
+    if (clip == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_action_client_open: clip is NULL");
+    *clip = NULL;
+    if (attr == NULL) {
+        hcm_action_client_attr_init(&defaults);
+        attr = &defaults;
+    }
+    cli = calloc(1, sizeof *cli);
+    if (cli == NULL)
+        return hcm__fail(HCM_ENOMEM, "out of memory");
+    if ((rc = hcm__name_make(&cli->name, attr->domain, 'a', action)) != HCM_OK) {
+        free(cli);
+        return rc;
+    }
+    pthread_mutex_init(&cli->lock, NULL);
+    cli->goal_type = attr->goal_type;
+    cli->fb_type = attr->feedback_type;
+    cli->result_type = attr->result_type;
+    cli->spin_ns = attr->spin_ns;
+    cli->me = hcm__self_process_id();
+    static _Atomic uint64_t tokens;
+    cli->token = atomic_fetch_add_explicit(&tokens, 1, memory_order_relaxed) + 1;
+    rc = ensure(cli, &a);
+    if (rc != HCM_OK && rc != HCM_ENOENT) {
+        pthread_mutex_destroy(&cli->lock);
+        free(cli);
+        return rc;
+    }
+    hcm__clear_error();
+    *clip = cli;
+    return HCM_OK;
+}
+
+static hcm_act_slot *mine(hcm_action_client *cli, hcm_goal g)
+{
+    hcm_act *a = &cli->a;
+    if (a->hdr == NULL || g.slot >= a->slot_count)
+        return NULL;
+    hcm_act_slot *s = slot_of(a, g.slot);
+    if (atomic_load_explicit(&s->id, memory_order_relaxed) != g.id ||
+        atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
+        atomic_load_explicit(&s->client_token, memory_order_relaxed) != cli->token ||
+        atomic_load_explicit(&s->status, memory_order_relaxed) == HCM_GSLOT_FREE)
+        return NULL;
+    return s;
+}
+
+int hcm_action_client_cancel(hcm_action_client *cli, hcm_goal g)
+{
+    hcm_act_slot *s;
+    if (cli == NULL || (s = mine(cli, g)) == NULL)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
+                         (unsigned long long)g.id);
+    /* (X1) release: the server's acquire load of the flag sees it */
+    atomic_store_explicit(&s->cancel_requested, 1, memory_order_release);
+    for (;;) {
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        if (st == HCM_GOAL_PENDING) {
+            atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
+            if (transition(s, st, HCM_GOAL_CANCELED)) {
+                atomic_store_explicit(&cli->a.pending[g.slot], 0, memory_order_relaxed);
+                return HCM_OK;
+            }
+            continue;
+        }
+        if (st == HCM_GOAL_ACCEPTED || st == HCM_GOAL_EXECUTING) {
+            if (transition(s, st, HCM_GOAL_CANCELING))
+                return HCM_OK;
+            continue;
+        }
+        if (st == HCM_GSLOT_TAKEN || st == HCM_GOAL_CANCELING) {
+            notify(s); /* the flag is set; accept() or the executor will see it */
+            return HCM_OK;
+        }
+        return hcm__fail(HCM_EINVAL, "goal %llu already ended %s", (unsigned long long)g.id,
+                         hcm_goal_status_name(public_status(st)));
+    }
+}
+
+void hcm_action_client_close(hcm_action_client *cli)
+{
+    if (cli == NULL)
+        return;
+    hcm_act *a = &cli->a;
+    for (uint32_t i = 0; a->hdr != NULL && i < a->slot_count; i++) {
+        hcm_act_slot *s = slot_of(a, i);
+        if (atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
+            atomic_load_explicit(&s->client_token, memory_order_relaxed) != cli->token)
+            continue;
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        if (st == HCM_GOAL_PENDING || st == HCM_GSLOT_TAKEN || running(st))
+            hcm_action_client_cancel(cli, (hcm_goal){i, atomic_load_explicit(&s->id,
+                                                                              memory_order_relaxed)});
+    }
+    act_close(a);
+    pthread_mutex_destroy(&cli->lock);
+    free(cli);
+}
+
+/* A slot to reuse: FREE, else a finished goal past its retention. */
+static int64_t claim(hcm_action_client *cli, int64_t now)
+{
+    hcm_act *a = &cli->a;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < a->slot_count; i++) {
+            hcm_act_slot *s = slot_of(a, i);
+            uint32_t st = atomic_load_explicit(&s->status, memory_order_relaxed);
+            if (pass == 0 && st != HCM_GSLOT_FREE)
+                continue;
+            if (pass == 1) {
+                if (!hcm_goal_status_is_final((hcm_goal_status)st))
+                    continue;
+                int64_t fin = atomic_load_explicit(&s->finish_ns, memory_order_relaxed);
+                if (now - fin < a->retention_ns)
+                    continue;
+            }
+            /* acquire: the slot's previous use is over */
+            if (atomic_compare_exchange_strong_explicit(&s->status, &st, HCM_GSLOT_CLAIMED,
+                                                        memory_order_acquire,
+                                                        memory_order_relaxed))
+                return i;
+        }
+    }
+    return -1;
+}
+
+int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len, hcm_goal *gp,
+                           int64_t timeout_ns)
+{
+    hcm_act *a;
+    int rc;
+    if (cli == NULL || gp == NULL || (goal == NULL && len != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_action_client_send: NULL argument");
+    if ((rc = ensure(cli, &a)) != HCM_OK)
+        return rc;
+    if ((rc = check_size(a->goal_fixed, a->goal_max, len, "goal", cli->name.topic)) != HCM_OK)
+        return rc;
+    uint64_t server = atomic_load_explicit(&a->hdr->server, memory_order_acquire);
+    if (server == 0 || !hcm__id_alive(server))
+        return hcm__fail(HCM_EDEAD, "action '%s' has no live server", cli->name.topic);
+    int64_t now = hcm__now_ns(), deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
+    int64_t i;
+    while ((i = claim(cli, now)) < 0) {
+        if (timeout_ns == 0 || (deadline >= 0 && now >= deadline))
+            return hcm__fail(HCM_EBUSY, "action '%s': all %u goal slots are in use",
+                             cli->name.topic, a->slot_count);
+        struct timespec ts = {0, 1000000}; /* slots free at goal pace: poll every 1 ms */
+        nanosleep(&ts, NULL);
+        now = hcm__now_ns();
+    }
+    hcm_act_slot *s = slot_of(a, (uint32_t)i);
+    uint64_t id = atomic_fetch_add_explicit(&a->hdr->next_id, 1, memory_order_relaxed) + 1;
+    memcpy(goal_of(a, s), goal, len);
+    atomic_store_explicit(&s->client, cli->me, memory_order_relaxed);
+    atomic_store_explicit(&s->client_token, cli->token, memory_order_relaxed);
+    atomic_store_explicit(&s->id, id, memory_order_relaxed);
+    atomic_store_explicit(&s->server, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->cancel_requested, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->goal_len, len, memory_order_relaxed);
+    atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->fb_seq, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->fb_len, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->finish_ns, 0, memory_order_relaxed);
+    /* (G1) release: the goal before PENDING */
+    atomic_store_explicit(&s->status, HCM_GOAL_PENDING, memory_order_release);
+    atomic_fetch_add_explicit(&s->events, 1, memory_order_relaxed);
+    atomic_store_explicit(&a->pending[i], 1, memory_order_relaxed);
+    /* (G2) fence, then the server's sleeper count */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&a->hdr->server_waiters, memory_order_relaxed) != 0) {
+        atomic_fetch_add_explicit(&a->hdr->goal_futex, 1, memory_order_release);
+        hcm__futex_wake_all(&a->hdr->goal_futex);
+    }
+    gp->slot = (uint32_t)i;
+    gp->id = id;
+    return HCM_OK;
+}
+
+int hcm_action_client_status(hcm_action_client *cli, hcm_goal g, hcm_goal_status *stp)
+{
+    hcm_act_slot *s;
+    if (cli == NULL || stp == NULL || (s = mine(cli, g)) == NULL)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
+                         (unsigned long long)g.id);
+    /* (U2) acquire: pairs with the server's release */
+    *stp = public_status(atomic_load_explicit(&s->status, memory_order_acquire));
+    return HCM_OK;
+}
+
+struct wait_ctx {
+    hcm_act_slot *s;
+    uint32_t seen;
+};
+
+static int changed(void *p)
+{
+    struct wait_ctx *w = p;
+    return atomic_load_explicit(&w->s->events, memory_order_relaxed) != w->seen;
+}
+
+/* Is the party that must move this goal forward still there? */
+static int goal_orphaned(hcm_action_client *cli, hcm_act_slot *s)
+{
+    uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+    if (hcm_goal_status_is_final((hcm_goal_status)st))
+        return 0;
+    uint64_t who = st == HCM_GOAL_PENDING
+                       ? atomic_load_explicit(&cli->a.hdr->server, memory_order_acquire)
+                       : atomic_load_explicit(&s->server, memory_order_relaxed);
+    return who == 0 || !hcm__id_alive(who);
+}
+
+static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, int64_t deadline)
+{
+    int64_t now = hcm__now_ns(), start = now, next_check = now + LIVENESS_CHECK_NS;
+    struct wait_ctx w = {s, seen};
+    for (unsigned iter = 0;; iter++) {
+        /* (U2) acquire: pairs with notify's release bump */
+        if (atomic_load_explicit(&s->events, memory_order_acquire) != seen)
+            return HCM_OK;
+        if ((iter & 15) == 0 || now - start >= HCM__SVC_PAUSE_NS)
+            now = hcm__now_ns();
+        if (now >= next_check) {
+            if (goal_orphaned(cli, s))
+                return hcm__fail(HCM_EDEAD, "the server of action '%s' died before finishing "
+                                            "the goal",
+                                 cli->name.topic);
+            next_check = now + LIVENESS_CHECK_NS;
+        }
+        if (deadline >= 0 && now >= deadline)
+            return HCM_ETIMEDOUT;
+        if (cli->spin_ns != 0 && (cli->spin_ns < 0 || now - start < cli->spin_ns)) {
+            if (now - start < HCM__SVC_PAUSE_NS)
+                hcm__cpu_relax();
+            else
+                sched_yield();
+            continue;
+        }
+        int64_t until = next_check;
+        if (deadline >= 0 && deadline < until)
+            until = deadline;
+        /* (U4) waiting = 1, fence, re-check, sleep; pairs with (U3) */
+        if (hcm__svc_sleep(&s->events, seen, &s->waiting, changed, &w, until) == EINTR)
+            return hcm__fail(HCM_EINTR, "wait on action '%s' interrupted by a signal",
+                             cli->name.topic);
+        now = hcm__now_ns();
+    }
+}
+
+int hcm_action_client_wait(hcm_action_client *cli, hcm_goal g, uint32_t *eventsp,
+                           int64_t timeout_ns)
+{
+    hcm_act_slot *s;
+    if (cli == NULL || eventsp == NULL || (s = mine(cli, g)) == NULL)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
+                         (unsigned long long)g.id);
+    int64_t deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
+    int rc = wait_change(cli, s, *eventsp, deadline);
+    *eventsp = atomic_load_explicit(&s->events, memory_order_acquire);
+    return rc;
+}
+
+int hcm_action_client_feedback(hcm_action_client *cli, hcm_goal g, void *buf, size_t cap,
+                               size_t *lenp, uint64_t *seqp)
+{
+    hcm_act_slot *s;
+    if (cli == NULL || lenp == NULL || seqp == NULL || (buf == NULL && cap != 0) ||
+        (s = mine(cli, g)) == NULL)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
+                         (unsigned long long)g.id);
+    for (int tries = 0; tries < 64; tries++) {
+        /* (F2) acquire: pairs with the even store of (F1) */
+        uint64_t v = atomic_load_explicit(&s->fb_seq, memory_order_acquire);
+        if (v & 1) {
+            hcm__cpu_relax(); /* being written */
+            continue;
+        }
+        uint64_t n = v / 2;
+        if (n <= *seqp)
+            return HCM_EAGAIN;
+        uint64_t len = atomic_load_explicit(&s->fb_len, memory_order_relaxed);
+        if (len > cli->a.fb_max)
+            return hcm__fail(HCM_ECORRUPT, "feedback length %llu out of range",
+                             (unsigned long long)len);
+        if (len > cap) {
+            *lenp = (size_t)len;
+            return hcm__fail(HCM_EMSGSIZE, "feedback of %llu bytes; buffer holds %zu",
+                             (unsigned long long)len, cap);
+        }
+        hcm__racy_copy(buf, fb_of(&cli->a, s), (size_t)len);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->fb_seq, memory_order_relaxed) != v)
+            continue; /* a newer one came while copying */
+        *lenp = (size_t)len;
+        *seqp = n;
+        return HCM_OK;
+    }
+    return HCM_EAGAIN;
+}
+
+static int read_result(hcm_action_client *cli, hcm_act_slot *s, void *buf, size_t cap,
+                       size_t *lenp, hcm_goal_status *stp)
+{
+    uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+    uint64_t len = atomic_load_explicit(&s->result_len, memory_order_relaxed);
+    if (len > cli->a.result_max)
+        return hcm__fail(HCM_ECORRUPT, "result length %llu out of range", (unsigned long long)len);
+    *stp = public_status(st);
+    *lenp = (size_t)len;
+    if (len > cap)
+        return hcm__fail(HCM_EMSGSIZE, "result of %llu bytes; buffer holds %zu",
+                         (unsigned long long)len, cap);
+    memcpy(buf, result_of(&cli->a, s), (size_t)len);
+    return HCM_OK;
+}
+
+int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size_t cap,
+                             size_t *lenp, hcm_goal_status *stp, int64_t timeout_ns)
+{
+    hcm_act_slot *s;
+    if (cli == NULL || lenp == NULL || stp == NULL || (buf == NULL && cap != 0) ||
+        (s = mine(cli, g)) == NULL)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
+                         (unsigned long long)g.id);
+    int64_t deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
+    for (;;) {
+        uint32_t seen = atomic_load_explicit(&s->events, memory_order_acquire);
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        if (hcm_goal_status_is_final((hcm_goal_status)st))
+            return read_result(cli, s, buf, cap, lenp, stp);
+        int rc = wait_change(cli, s, seen, deadline);
+        if (rc != HCM_OK)
+            return rc;
+    }
+}
+
+int hcm_action_client_query(hcm_action_client *cli, uint64_t goal_id, hcm_goal_status *stp,
+                            void *buf, size_t cap, size_t *lenp)
+{
+    hcm_act *a;
+    int rc;
+    if (cli == NULL || stp == NULL || lenp == NULL || (buf == NULL && cap != 0))
+        return hcm__fail(HCM_EINVAL, "hcm_action_client_query: NULL argument");
+    if ((rc = ensure(cli, &a)) != HCM_OK)
+        return rc;
+    for (uint32_t i = 0; i < a->slot_count; i++) {
+        hcm_act_slot *s = slot_of(a, i);
+        if (atomic_load_explicit(&s->id, memory_order_acquire) != goal_id)
+            continue;
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        if (st == HCM_GSLOT_FREE || st == HCM_GSLOT_CLAIMED)
+            continue;
+        if (!hcm_goal_status_is_final((hcm_goal_status)st)) {
+            *stp = public_status(st);
+            *lenp = 0;
+            return HCM_OK;
+        }
+        rc = read_result(cli, s, buf, cap, lenp, stp);
+        /* the slot may have been reused meanwhile: trust only a stable id */
+        if (atomic_load_explicit(&s->id, memory_order_acquire) != goal_id)
+            break;
+        return rc;
+    }
+    return hcm__fail(HCM_ENOENT, "action '%s' holds no goal %llu (never sent, or its result "
+                                 "was not kept)",
+                     cli->name.topic, (unsigned long long)goal_id);
+}
+
+int hcm_action_unlink(const char *domain, const char *action)
+{
+    hcm_seg_name name;
+    hcm_act a;
+    int rc;
+    hcm__clear_error();
+    if ((rc = hcm__name_make(&name, domain, 'a', action)) != HCM_OK)
+        return rc;
+    rc = act_open(&a, &name);
+    if (rc == HCM_OK) {
+        rc = hcm__file_retire(&a.f, &name, &a.hdr->state, HCM_SEG_STATE_RETIRED, NULL);
+        act_close(&a);
+        return rc;
+    }
+    if (rc == HCM_ECORRUPT || rc == HCM_EPERM) {
+        hcm__clear_error();
+        if (unlink(name.path) == 0)
+            return HCM_OK;
+        return hcm__fail_sys(errno, "unlink %s", name.path);
+    }
+    return rc;
+}
