@@ -40,6 +40,10 @@ typedef struct {
     PyObject *RemoteError;
     PyTypeObject *ServiceServerType;
     PyTypeObject *ServiceClientType;
+    PyTypeObject *ActionServerType;
+    PyTypeObject *ActionClientType;
+    PyTypeObject *ServerGoalType;
+    PyTypeObject *ClientGoalType;
     PyTypeObject *PublisherType;
     PyTypeObject *SubscriberType;
     PyTypeObject *LoanType;
@@ -152,6 +156,9 @@ static PyObject *raise_hcm(hcm_state *st, int rc, const char *what)
         break;
     case HCM_EREMOTE:
         exc = st->RemoteError;
+        break;
+    case HCM_ECANCELED:
+        exc = st->Error;
         break;
     case HCM_EOVERRUN:
         exc = st->OverrunError;
@@ -2976,6 +2983,987 @@ static PyType_Spec client_spec = {
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, client_slots,
 };
 
+/* ---- actions: ActionServer, ActionClient and their goal handles ------------- */
+
+static PyObject *status_str(hcm_goal_status st)
+{
+    return PyUnicode_FromString(hcm_goal_status_name(st));
+}
+
+/* The codecs and C server behind an ActionServer. */
+typedef struct {
+    PyObject_HEAD
+    hcm_state *st;
+    endpoint goal;        /* name, goal default, domain, goal codec */
+    codec fb, res;
+    PyObject *fb_default, *res_default;
+    PyObject *execute, *accept; /* callables (accept may be None) */
+    PyObject *thread;     /* the dispatcher thread, or NULL */
+    hcm_action_server *srv;
+    int stopping;
+    int in_take;
+    int max_concurrent;
+    PyObject *workers;    /* list of running worker threads */
+    unsigned char *scratch;
+    size_t scratch_cap;
+} AServerObject;
+
+/* What an execute callback receives. */
+typedef struct {
+    PyObject_HEAD
+    AServerObject *owner; /* strong */
+    hcm_goal g;
+    PyObject *goal;       /* the goal value */
+    int outcome;          /* 0 succeed (default), HCM_GOAL_CANCELED, HCM_GOAL_ABORTED */
+    int finished;
+} SGoalObject;
+
+static int aserver_alive(AServerObject *self)
+{
+    if (self->srv == NULL || self->goal.default_value == NULL) {
+        PyErr_Format(self->st->Error, "ActionServer('%U') is closed", self->goal.name);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *sgoal_publish_feedback(PyObject *op, PyObject *value)
+{
+    SGoalObject *h = (SGoalObject *)op;
+    AServerObject *a = h->owner;
+    enc e;
+    int rc;
+    if (!aserver_alive(a))
+        return NULL;
+    if (encode(a->st, &a->fb, a->goal.name, value, &e) < 0) {
+        wrap_builtin(a->st);
+        return NULL;
+    }
+    rc = hcm_action_server_feedback(a->srv, h->g, e.ptr, e.len);
+    enc_release(&e);
+    if (rc != HCM_OK)
+        return raise_hcm(a->st, rc, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *sgoal_get_cancel_requested(PyObject *op, void *c)
+{
+    SGoalObject *h = (SGoalObject *)op;
+    (void)c;
+    if (h->owner->srv == NULL || h->owner->stopping) /* closing: callbacks should stop */
+        Py_RETURN_TRUE;
+    return PyBool_FromLong(hcm_action_server_cancel_requested(h->owner->srv, h->g));
+}
+
+static PyObject *sgoal_canceled(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    ((SGoalObject *)op)->outcome = HCM_GOAL_CANCELED;
+    Py_RETURN_NONE;
+}
+
+static PyObject *sgoal_abort(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    ((SGoalObject *)op)->outcome = HCM_GOAL_ABORTED;
+    Py_RETURN_NONE;
+}
+
+static PyObject *sgoal_get_goal(PyObject *op, void *c)
+{
+    (void)c;
+    return Py_NewRef(((SGoalObject *)op)->goal);
+}
+
+static PyObject *sgoal_get_id(PyObject *op, void *c)
+{
+    (void)c;
+    return PyLong_FromUnsignedLongLong(((SGoalObject *)op)->g.id);
+}
+
+static void sgoal_dealloc(PyObject *op)
+{
+    SGoalObject *h = (SGoalObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    Py_CLEAR(h->goal);
+    Py_CLEAR(h->owner);
+    PyObject_GC_Del(op);
+    Py_DECREF(tp);
+}
+
+static int sgoal_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    SGoalObject *h = (SGoalObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(h->owner);
+    Py_VISIT(h->goal);
+    return 0;
+}
+
+static int sgoal_clear(PyObject *op)
+{
+    SGoalObject *h = (SGoalObject *)op;
+    Py_CLEAR(h->goal);
+    Py_CLEAR(h->owner);
+    return 0;
+}
+
+static PyMethodDef sgoal_methods[] = {
+    {"publish_feedback", sgoal_publish_feedback, METH_O,
+     "publish_feedback(feedback)\n--\n\nSends feedback to this goal's client (only to it)."},
+    {"canceled", sgoal_canceled, METH_NOARGS,
+     "canceled()\n--\n\nEnd this goal CANCELED when the callback returns (after a cancel "
+     "request)."},
+    {"abort", sgoal_abort, METH_NOARGS,
+     "abort()\n--\n\nEnd this goal ABORTED when the callback returns."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef sgoal_getset[] = {
+    {"goal", sgoal_get_goal, NULL, "The goal value.", NULL},
+    {"id", sgoal_get_id, NULL, "The goal id.", NULL},
+    {"cancel_requested", sgoal_get_cancel_requested, NULL,
+     "True once the client asked to cancel (or died): the callback decides what to do.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot sgoal_slots[] = {
+    {Py_tp_dealloc, sgoal_dealloc},
+    {Py_tp_traverse, sgoal_traverse},
+    {Py_tp_clear, sgoal_clear},
+    {Py_tp_methods, sgoal_methods},
+    {Py_tp_getset, sgoal_getset},
+    {Py_tp_doc, "A goal being executed, as the execute callback sees it. Return the result "
+                "to succeed; call canceled() (after cancel_requested) or abort() first to end "
+                "it otherwise; an exception aborts it."},
+    {0, NULL},
+};
+
+static PyType_Spec sgoal_spec = {
+    "shm_action.ServerGoalHandle", sizeof(SGoalObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, sgoal_slots,
+};
+
+/* Runs the execute callback for one accepted goal and finishes it. */
+static PyObject *aserver_run_goal(PyObject *op, PyObject *hobj)
+{
+    AServerObject *self = (AServerObject *)op;
+    SGoalObject *h = (SGoalObject *)hobj;
+    hcm_action_server_execute(self->srv, h->g);
+    PyObject *res = PyObject_CallOneArg(self->execute, hobj);
+    uint32_t status = h->outcome ? (uint32_t)h->outcome : HCM_GOAL_SUCCEEDED;
+    enc e;
+    int have = 0;
+    if (res == NULL) { /* the callback raised: abort with the default result */
+        PyErr_Clear();
+        status = HCM_GOAL_ABORTED;
+        res = Py_NewRef(self->res_default);
+    }
+    if (res == Py_None)
+        Py_SETREF(res, Py_NewRef(self->res_default));
+    if (encode(self->st, &self->res, self->goal.name, res, &e) < 0) {
+        PyErr_Clear();
+        status = HCM_GOAL_ABORTED;
+        if (encode(self->st, &self->res, self->goal.name, self->res_default, &e) == 0)
+            have = 1;
+        else
+            PyErr_Clear();
+    } else {
+        have = 1;
+    }
+    Py_DECREF(res);
+    if (self->srv != NULL) {
+        int rc = hcm_action_server_finish(self->srv, h->g, (hcm_goal_status)status,
+                                          have ? e.ptr : NULL, have ? e.len : 0);
+        if (rc == HCM_EINVAL && status == HCM_GOAL_CANCELED) /* no cancel was requested */
+            hcm_action_server_finish(self->srv, h->g, HCM_GOAL_ABORTED, have ? e.ptr : NULL,
+                                     have ? e.len : 0);
+    }
+    if (have)
+        enc_release(&e);
+    h->finished = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *aserver_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name", "goal_default", "feedback_default", "result_default",
+                             "execute_callback", "accept_callback", "max_concurrent", "slots",
+                             "domain", "goal_type_name", "feedback_type_name",
+                             "result_type_name", "max_goal_size", "max_feedback_size",
+                             "max_result_size", NULL};
+    PyObject *name, *gd, *fd, *rd, *execute, *accept = Py_None, *domain = Py_None;
+    PyObject *mg = NULL, *mf = NULL, *mr = NULL;
+    const char *gtn = NULL, *ftn = NULL, *rtn = NULL;
+    int max_concurrent = 1, slots = HCM_DEFAULT_QUEUE;
+    hcm_state *st = state_of_type(type);
+    AServerObject *self;
+    int rc;
+    if (st == NULL)
+        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UOOOO|$OiiOzzzOOO:ActionServer", kwlist, &name,
+                                     &gd, &fd, &rd, &execute, &accept, &max_concurrent, &slots,
+                                     &domain, &gtn, &ftn, &rtn, &mg, &mf, &mr)) {
+        wrap_builtin(st);
+        return NULL;
+    }
+    if (!PyCallable_Check(execute) || (accept != Py_None && !PyCallable_Check(accept))) {
+        PyErr_SetString(st->TypeMismatchError, "execute_callback (and accept_callback) must be callable");
+        return NULL;
+    }
+    if (max_concurrent < 1 || slots < 1 || slots > HCM_MAX_QUEUE) {
+        PyErr_Format(st->InvalidArgumentError, "max_concurrent must be >= 1 and slots 1..%d",
+                     HCM_MAX_QUEUE);
+        return NULL;
+    }
+    self = (AServerObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->st = st;
+    self->max_concurrent = max_concurrent;
+    const char *cname, *cdomain;
+    if (endpoint_init(st, &self->goal, name, gd, domain, mg, gtn, &cname, &cdomain) < 0 ||
+        codec_init(st, &self->fb, fd, mf, ftn) < 0 || codec_init(st, &self->res, rd, mr, rtn) < 0)
+        goto fail;
+    self->fb_default = Py_NewRef(fd);
+    self->res_default = Py_NewRef(rd);
+    self->execute = Py_NewRef(execute);
+    self->accept = Py_NewRef(accept);
+    self->workers = PyList_New(0);
+    if (self->workers == NULL)
+        goto fail;
+    hcm_action_server_attr attr;
+    hcm_action_server_attr_init(&attr);
+    attr.goal_type = self->goal.c.type;
+    attr.feedback_type = self->fb.type;
+    attr.result_type = self->res.type;
+    attr.goal_max = self->goal.c.size;
+    attr.feedback_max = self->fb.size;
+    attr.result_max = self->res.size;
+    attr.slots = (uint32_t)slots;
+    attr.domain = cdomain;
+    Py_BEGIN_ALLOW_THREADS
+    rc = hcm_action_server_open(&self->srv, cname, &attr);
+    Py_END_ALLOW_THREADS
+    if (rc != HCM_OK) {
+        raise_hcm(st, rc, NULL);
+        goto fail;
+    }
+    self->scratch_cap = (size_t)self->goal.c.size;
+    self->scratch = PyMem_Malloc(self->scratch_cap ? self->scratch_cap : 1);
+    if (self->scratch == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    {
+        PyObject *threading = PyImport_ImportModule("threading");
+        PyObject *target = threading ? PyObject_GetAttrString((PyObject *)self, "serve_forever") : NULL;
+        PyObject *tname = PyUnicode_FromFormat("hcm-action-%U", name);
+        PyObject *kw = target && tname ? Py_BuildValue("{s:O,s:O,s:O}", "target", target, "name",
+                                                      tname, "daemon", Py_True)
+                                       : NULL;
+        PyObject *empty = PyTuple_New(0);
+        PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
+        PyObject *t = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
+        PyObject *r = t ? PyObject_CallMethod(t, "start", NULL) : NULL;
+        Py_XDECREF(threading);
+        Py_XDECREF(target);
+        Py_XDECREF(tname);
+        Py_XDECREF(kw);
+        Py_XDECREF(empty);
+        Py_XDECREF(cls);
+        if (r == NULL) {
+            Py_XDECREF(t);
+            goto fail;
+        }
+        Py_DECREF(r);
+        self->thread = t;
+    }
+    return (PyObject *)self;
+fail:
+    wrap_builtin(st);
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* Drops finished worker threads from the list; returns how many run. */
+static Py_ssize_t reap_workers(AServerObject *self)
+{
+    for (Py_ssize_t i = PyList_GET_SIZE(self->workers) - 1; i >= 0; i--) {
+        PyObject *t = PyList_GET_ITEM(self->workers, i);
+        PyObject *alive = PyObject_CallMethod(t, "is_alive", NULL);
+        int dead = alive == Py_False;
+        Py_XDECREF(alive);
+        if (alive == NULL)
+            PyErr_Clear();
+        if (dead)
+            PySequence_DelItem(self->workers, i);
+    }
+    return PyList_GET_SIZE(self->workers);
+}
+
+static PyObject *aserver_serve_forever(PyObject *op, PyObject *unused)
+{
+    AServerObject *self = (AServerObject *)op;
+    (void)unused;
+    Py_INCREF(op);
+    while (!self->stopping && self->srv != NULL) {
+        /* the server decides its concurrency: wait for a free worker */
+        if (self->max_concurrent > 1 && reap_workers(self) >= self->max_concurrent) {
+            Py_BEGIN_ALLOW_THREADS
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+            Py_END_ALLOW_THREADS
+            continue;
+        }
+        hcm_goal g;
+        size_t len;
+        int rc;
+        hcm_action_server *srv = self->srv;
+        self->in_take++;
+        Py_BEGIN_ALLOW_THREADS
+        rc = hcm_action_server_take(srv, self->scratch, self->scratch_cap, &len, &g, 100000000ll);
+        Py_END_ALLOW_THREADS
+        self->in_take--;
+        if (rc != HCM_OK)
+            continue;
+        PyObject *goal = decode_any(self->st, &self->goal.c, self->scratch, len);
+        if (goal == NULL) {
+            PyErr_Clear();
+            hcm_action_server_reject(self->srv, g);
+            continue;
+        }
+        if (self->accept != Py_None) {
+            PyObject *ok = PyObject_CallOneArg(self->accept, goal);
+            int yes = ok != NULL && PyObject_IsTrue(ok) == 1;
+            Py_XDECREF(ok);
+            PyErr_Clear();
+            if (!yes) {
+                hcm_action_server_reject(self->srv, g);
+                Py_DECREF(goal);
+                continue;
+            }
+        }
+        if (hcm_action_server_accept(self->srv, g) != HCM_OK) { /* cancelled meanwhile */
+            Py_DECREF(goal);
+            continue;
+        }
+        SGoalObject *h = PyObject_GC_New(SGoalObject, self->st->ServerGoalType);
+        if (h == NULL) {
+            PyErr_Clear();
+            Py_DECREF(goal);
+            hcm_action_server_finish(self->srv, g, HCM_GOAL_ABORTED, NULL, 0);
+            continue;
+        }
+        h->owner = (AServerObject *)Py_NewRef(op);
+        h->g = g;
+        h->goal = goal;
+        h->outcome = 0;
+        h->finished = 0;
+        PyObject_GC_Track((PyObject *)h);
+        if (self->max_concurrent == 1) {
+            PyObject *r = aserver_run_goal(op, (PyObject *)h);
+            Py_XDECREF(r);
+        } else {
+            PyObject *threading = PyImport_ImportModule("threading");
+            PyObject *target = PyObject_GetAttrString(op, "_run_goal");
+            PyObject *kw = Py_BuildValue("{s:O,s:(O),s:O}", "target", target, "args", h, "daemon",
+                                         Py_True);
+            PyObject *empty = PyTuple_New(0);
+            PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
+            PyObject *t = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
+            PyObject *r = t ? PyObject_CallMethod(t, "start", NULL) : NULL;
+            if (r != NULL)
+                PyList_Append(self->workers, t);
+            else {
+                PyErr_Clear();
+                PyObject *rr = aserver_run_goal(op, (PyObject *)h); /* run it here instead */
+                Py_XDECREF(rr);
+            }
+            Py_XDECREF(r);
+            Py_XDECREF(t);
+            Py_XDECREF(cls);
+            Py_XDECREF(empty);
+            Py_XDECREF(kw);
+            Py_XDECREF(target);
+            Py_XDECREF(threading);
+        }
+        Py_DECREF(h);
+    }
+    Py_DECREF(op);
+    Py_RETURN_NONE;
+}
+
+static PyObject *aserver_close(PyObject *op, PyObject *unused)
+{
+    AServerObject *self = (AServerObject *)op;
+    (void)unused;
+    self->stopping = 1;
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *me = threading ? PyObject_CallMethod(threading, "current_thread", NULL) : NULL;
+    Py_XDECREF(threading);
+    if (self->thread != NULL && me != self->thread) {
+        PyObject *r = PyObject_CallMethod(self->thread, "join", NULL);
+        if (r == NULL) {
+            Py_XDECREF(me);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    Py_CLEAR(self->thread);
+    /* running goals: their callbacks see cancel_requested once the server is
+     * gone; wait for them to return */
+    if (self->workers != NULL) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->workers); i++) {
+            PyObject *t = PyList_GET_ITEM(self->workers, i);
+            if (t == me)
+                continue;
+            PyObject *r = PyObject_CallMethod(t, "join", NULL);
+            Py_XDECREF(r);
+            PyErr_Clear();
+        }
+    }
+    Py_XDECREF(me);
+    hcm_action_server_close(self->srv); /* unfinished goals end ABORTED */
+    self->srv = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *aserver_exit(PyObject *op, PyObject *args)
+{
+    (void)args;
+    return aserver_close(op, NULL);
+}
+
+static void aserver_dealloc(PyObject *op)
+{
+    AServerObject *self = (AServerObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    self->stopping = 1;
+    hcm_action_server_close(self->srv);
+    self->srv = NULL;
+    endpoint_clear(&self->goal, 1);
+    codec_clear(&self->fb);
+    codec_clear(&self->res);
+    Py_CLEAR(self->fb_default);
+    Py_CLEAR(self->res_default);
+    Py_CLEAR(self->execute);
+    Py_CLEAR(self->accept);
+    Py_CLEAR(self->thread);
+    Py_CLEAR(self->workers);
+    PyMem_Free(self->scratch);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static int aserver_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    AServerObject *self = (AServerObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->execute);
+    Py_VISIT(self->accept);
+    Py_VISIT(self->fb_default);
+    Py_VISIT(self->res_default);
+    Py_VISIT(self->workers);
+    return endpoint_traverse(&self->goal, visit, arg);
+}
+
+static int aserver_clear(PyObject *op)
+{
+    AServerObject *self = (AServerObject *)op;
+    self->stopping = 1;
+    Py_CLEAR(self->execute);
+    Py_CLEAR(self->accept);
+    Py_CLEAR(self->fb_default);
+    Py_CLEAR(self->res_default);
+    Py_CLEAR(self->workers);
+    endpoint_clear(&self->goal, 0);
+    return 0;
+}
+
+static PyObject *aserver_repr(PyObject *op)
+{
+    AServerObject *self = (AServerObject *)op;
+    return PyUnicode_FromFormat("<shm_action.ActionServer '%U'%s>", self->goal.name,
+                                self->srv ? "" : ", closed");
+}
+
+static PyMethodDef aserver_methods[] = {
+    {"serve_forever", aserver_serve_forever, METH_NOARGS,
+     "serve_forever()\n--\n\nTakes goals until close() (the constructor runs it on a thread)."},
+    {"_run_goal", aserver_run_goal, METH_O, NULL},
+    {"close", aserver_close, METH_NOARGS,
+     "close()\n--\n\nStops taking goals, waits for running callbacks; unfinished goals end "
+     "ABORTED, pending ones REJECTED."},
+    {"__enter__", self_enter, METH_NOARGS, NULL},
+    {"__exit__", aserver_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot aserver_slots[] = {
+    {Py_tp_new, aserver_new},
+    {Py_tp_dealloc, aserver_dealloc},
+    {Py_tp_traverse, aserver_traverse},
+    {Py_tp_clear, aserver_clear},
+    {Py_tp_repr, aserver_repr},
+    {Py_tp_methods, aserver_methods},
+    {Py_tp_doc,
+     "ActionServer(name, goal_default, feedback_default, result_default, execute_callback, *, "
+     "accept_callback=None, max_concurrent=1, slots=64, domain=None, goal_type_name=None, "
+     "feedback_type_name=None, result_type_name=None, max_goal_size=None, "
+     "max_feedback_size=None, max_result_size=None)\n--\n\n"
+     "Serves an action. For each goal: accept_callback(goal) -> bool decides (default: "
+     "accept), then execute_callback(handle) runs (handle.goal, handle.publish_feedback(fb), "
+     "handle.cancel_requested, handle.canceled(), handle.abort()) and returns the result; an "
+     "exception aborts the goal. Up to max_concurrent goals run at once, each on a thread."},
+    {0, NULL},
+};
+
+static PyType_Spec aserver_spec = {
+    "shm_action.ActionServer", sizeof(AServerObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, aserver_slots,
+};
+
+typedef struct {
+    PyObject_HEAD
+    hcm_state *st;
+    endpoint goal;
+    codec fb, res;
+    PyObject *fb_default, *res_default;
+    hcm_action_client *cli;
+    unsigned char *fbuf, *rbuf;
+} AClientObject;
+
+typedef struct {
+    PyObject_HEAD
+    AClientObject *owner; /* strong */
+    hcm_goal g;
+    uint32_t events;
+    uint64_t fb_seq;
+    uint64_t fb_skipped;
+} CGoalObject;
+
+static PyObject *aclient_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name", "goal_default", "feedback_default", "result_default",
+                             "domain", "goal_type_name", "feedback_type_name",
+                             "result_type_name", "max_goal_size", "max_feedback_size",
+                             "max_result_size", NULL};
+    PyObject *name, *gd, *fd, *rd, *domain = Py_None, *mg = NULL, *mf = NULL, *mr = NULL;
+    const char *gtn = NULL, *ftn = NULL, *rtn = NULL;
+    hcm_state *st = state_of_type(type);
+    AClientObject *self;
+    int rc;
+    if (st == NULL)
+        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UOOO|$OzzzOOO:ActionClient", kwlist, &name, &gd,
+                                     &fd, &rd, &domain, &gtn, &ftn, &rtn, &mg, &mf, &mr)) {
+        wrap_builtin(st);
+        return NULL;
+    }
+    self = (AClientObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->st = st;
+    const char *cname, *cdomain;
+    if (endpoint_init(st, &self->goal, name, gd, domain, mg, gtn, &cname, &cdomain) < 0 ||
+        codec_init(st, &self->fb, fd, mf, ftn) < 0 || codec_init(st, &self->res, rd, mr, rtn) < 0)
+        goto fail;
+    self->fb_default = Py_NewRef(fd);
+    self->res_default = Py_NewRef(rd);
+    self->fbuf = PyMem_Malloc(self->fb.size ? (size_t)self->fb.size : 1);
+    self->rbuf = PyMem_Malloc(self->res.size ? (size_t)self->res.size : 1);
+    if (self->fbuf == NULL || self->rbuf == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    hcm_action_client_attr attr;
+    hcm_action_client_attr_init(&attr);
+    attr.goal_type = self->goal.c.type;
+    attr.feedback_type = self->fb.type;
+    attr.result_type = self->res.type;
+    attr.domain = cdomain;
+    Py_BEGIN_ALLOW_THREADS
+    rc = hcm_action_client_open(&self->cli, cname, &attr);
+    Py_END_ALLOW_THREADS
+    if (rc != HCM_OK) {
+        raise_hcm(st, rc, NULL);
+        goto fail;
+    }
+    return (PyObject *)self;
+fail:
+    wrap_builtin(st);
+    Py_DECREF(self);
+    return NULL;
+}
+
+static PyObject *aclient_send_goal(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"goal", "timeout", NULL};
+    AClientObject *self = (AClientObject *)op;
+    PyObject *goal, *timeout = NULL;
+    int64_t tns = 5000000000ll;
+    hcm_goal g;
+    enc e;
+    int rc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:send_goal", kwlist, &goal, &timeout))
+        return NULL;
+    if (self->cli == NULL) {
+        PyErr_Format(self->st->Error, "ActionClient('%U') is closed", self->goal.name);
+        return NULL;
+    }
+    if (timeout != NULL && timeout_ns(self->st, timeout, &tns) < 0)
+        return NULL;
+    if (encode(self->st, &self->goal.c, self->goal.name, goal, &e) < 0) {
+        wrap_builtin(self->st);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = hcm_action_client_send(self->cli, e.ptr, e.len, &g, tns);
+    Py_END_ALLOW_THREADS
+    enc_release(&e);
+    if (rc != HCM_OK)
+        return raise_hcm(self->st, rc, NULL);
+    CGoalObject *h = PyObject_GC_New(CGoalObject, self->st->ClientGoalType);
+    if (h == NULL)
+        return NULL;
+    h->owner = (AClientObject *)Py_NewRef(op);
+    h->g = g;
+    h->events = 0;
+    h->fb_seq = 0;
+    h->fb_skipped = 0;
+    PyObject_GC_Track((PyObject *)h);
+    return (PyObject *)h;
+}
+
+static PyObject *aclient_close(PyObject *op, PyObject *unused)
+{
+    AClientObject *self = (AClientObject *)op;
+    (void)unused;
+    hcm_action_client_close(self->cli); /* unfinished goals are cancelled */
+    self->cli = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *aclient_exit(PyObject *op, PyObject *args)
+{
+    (void)args;
+    return aclient_close(op, NULL);
+}
+
+static void aclient_dealloc(PyObject *op)
+{
+    AClientObject *self = (AClientObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    hcm_action_client_close(self->cli);
+    self->cli = NULL;
+    endpoint_clear(&self->goal, 1);
+    codec_clear(&self->fb);
+    codec_clear(&self->res);
+    Py_CLEAR(self->fb_default);
+    Py_CLEAR(self->res_default);
+    PyMem_Free(self->fbuf);
+    PyMem_Free(self->rbuf);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static int aclient_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    AClientObject *self = (AClientObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->fb_default);
+    Py_VISIT(self->res_default);
+    return endpoint_traverse(&self->goal, visit, arg);
+}
+
+static PyObject *aclient_repr(PyObject *op)
+{
+    AClientObject *self = (AClientObject *)op;
+    return PyUnicode_FromFormat("<shm_action.ActionClient '%U'%s>", self->goal.name,
+                                self->cli ? "" : ", closed");
+}
+
+static PyMethodDef aclient_methods[] = {
+    {"send_goal", (PyCFunction)(void (*)(void))aclient_send_goal, METH_VARARGS | METH_KEYWORDS,
+     "send_goal(goal, timeout=5.0)\n--\n\nSends a goal; returns its ClientGoalHandle. "
+     "PeerDeadError if no server lives, TopicNotFoundError if none ever opened the action."},
+    {"close", aclient_close, METH_NOARGS,
+     "close()\n--\n\nDetaches; this client's unfinished goals are cancelled."},
+    {"__enter__", self_enter, METH_NOARGS, NULL},
+    {"__exit__", aclient_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot aclient_slots[] = {
+    {Py_tp_new, aclient_new},
+    {Py_tp_dealloc, aclient_dealloc},
+    {Py_tp_traverse, aclient_traverse},
+    {Py_tp_repr, aclient_repr},
+    {Py_tp_methods, aclient_methods},
+    {Py_tp_doc,
+     "ActionClient(name, goal_default, feedback_default, result_default, *, domain=None, "
+     "goal_type_name=None, feedback_type_name=None, result_type_name=None, "
+     "max_goal_size=None, max_feedback_size=None, max_result_size=None)\n--\n\n"
+     "Sends goals to an action server; types as for Publisher."},
+    {0, NULL},
+};
+
+static PyType_Spec aclient_spec = {
+    "shm_action.ActionClient", sizeof(AClientObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, aclient_slots,
+};
+
+/* Waits for a change of the goal with the GIL released, sliced for signals.
+ * HCM_OK, HCM_ETIMEDOUT, or -1 with an exception. */
+static int cgoal_wait(CGoalObject *h, int64_t deadline)
+{
+    AClientObject *c = h->owner;
+    for (;;) {
+        int64_t slice = WAIT_SLICE_NS;
+        int rc;
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ns();
+            if (left <= 0)
+                return HCM_ETIMEDOUT;
+            if (left < slice)
+                slice = left;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        rc = hcm_action_client_wait(c->cli, h->g, &h->events, slice);
+        Py_END_ALLOW_THREADS
+        if (rc == HCM_OK)
+            return HCM_OK;
+        if (rc != HCM_ETIMEDOUT && rc != HCM_EINTR) {
+            raise_hcm(c->st, rc, NULL);
+            return -1;
+        }
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+static int cgoal_usable(CGoalObject *h)
+{
+    if (h->owner->cli == NULL) {
+        PyErr_Format(h->owner->st->Error, "ActionClient('%U') is closed", h->owner->goal.name);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *cgoal_get_status(PyObject *op, void *c)
+{
+    CGoalObject *h = (CGoalObject *)op;
+    hcm_goal_status st;
+    (void)c;
+    if (!cgoal_usable(h))
+        return NULL;
+    int rc = hcm_action_client_status(h->owner->cli, h->g, &st);
+    if (rc != HCM_OK)
+        return raise_hcm(h->owner->st, rc, NULL);
+    return status_str(st);
+}
+
+/* The newest feedback, or NULL without an exception if none is new. */
+static PyObject *cgoal_take_feedback(CGoalObject *h)
+{
+    AClientObject *c = h->owner;
+    size_t len = 0;
+    uint64_t before = h->fb_seq;
+    int rc = hcm_action_client_feedback(c->cli, h->g, c->fbuf, (size_t)c->fb.size, &len,
+                                        &h->fb_seq);
+    if (rc == HCM_EAGAIN)
+        return NULL;
+    if (rc != HCM_OK)
+        return raise_hcm(c->st, rc, NULL);
+    if (h->fb_seq > before + 1)
+        h->fb_skipped += h->fb_seq - before - 1;
+    return decode_any(c->st, &c->fb, c->fbuf, len);
+}
+
+/* feedback(timeout=None): an iterator of this goal's feedback until it ends. */
+static PyObject *cgoal_next_feedback(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    CGoalObject *h = (CGoalObject *)op;
+    PyObject *timeout = Py_None;
+    int64_t tns;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:next_feedback", kwlist, &timeout) ||
+        !cgoal_usable(h) || timeout_ns(h->owner->st, timeout, &tns) < 0)
+        return NULL;
+    int64_t deadline = tns < 0 ? -1 : now_ns() + tns;
+    for (;;) {
+        PyObject *fb = cgoal_take_feedback(h);
+        if (fb != NULL || PyErr_Occurred())
+            return fb;
+        hcm_goal_status st;
+        if (hcm_action_client_status(h->owner->cli, h->g, &st) == HCM_OK &&
+            hcm_goal_status_is_final(st)) {
+            PyErr_SetNone(PyExc_StopIteration); /* the goal ended: no more feedback */
+            return NULL;
+        }
+        int rc = cgoal_wait(h, deadline);
+        if (rc < 0)
+            return NULL;
+        if (rc == HCM_ETIMEDOUT) {
+            PyErr_Format(h->owner->st->WaitTimeoutError, "no feedback within %R s", timeout);
+            return NULL;
+        }
+    }
+}
+
+static PyObject *cgoal_iternext(PyObject *op)
+{
+    PyObject *empty = PyTuple_New(0);
+    PyObject *r = empty ? cgoal_next_feedback(op, empty, NULL) : NULL;
+    Py_XDECREF(empty);
+    if (r == NULL && PyErr_ExceptionMatches(PyExc_StopIteration))
+        PyErr_Clear(); /* tp_iternext ends with NULL and no exception */
+    return r;
+}
+
+static PyObject *cgoal_feedback(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return Py_NewRef(op); /* the handle iterates its feedback */
+}
+
+static PyObject *cgoal_result(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    CGoalObject *h = (CGoalObject *)op;
+    PyObject *timeout = Py_None;
+    int64_t tns;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:result", kwlist, &timeout) ||
+        !cgoal_usable(h) || timeout_ns(h->owner->st, timeout, &tns) < 0)
+        return NULL;
+    AClientObject *c = h->owner;
+    int64_t deadline = tns < 0 ? -1 : now_ns() + tns;
+    for (;;) {
+        hcm_goal_status st;
+        size_t len = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = hcm_action_client_result(c->cli, h->g, c->rbuf, (size_t)c->res.size, &len, &st, 0);
+        Py_END_ALLOW_THREADS
+        if (rc == HCM_OK) {
+            if (st == HCM_GOAL_REJECTED)
+                Py_RETURN_NONE;
+            return decode_any(c->st, &c->res, c->rbuf, len);
+        }
+        if (rc != HCM_ETIMEDOUT)
+            return raise_hcm(c->st, rc, NULL);
+        rc = cgoal_wait(h, deadline);
+        if (rc < 0)
+            return NULL;
+        if (rc == HCM_ETIMEDOUT) {
+            PyErr_Format(c->st->WaitTimeoutError, "goal %llu did not end within %R s",
+                         (unsigned long long)h->g.id, timeout);
+            return NULL;
+        }
+    }
+}
+
+static PyObject *cgoal_cancel(PyObject *op, PyObject *unused)
+{
+    CGoalObject *h = (CGoalObject *)op;
+    (void)unused;
+    if (!cgoal_usable(h))
+        return NULL;
+    int rc = hcm_action_client_cancel(h->owner->cli, h->g);
+    if (rc != HCM_OK)
+        return raise_hcm(h->owner->st, rc, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *cgoal_get_id(PyObject *op, void *c)
+{
+    (void)c;
+    return PyLong_FromUnsignedLongLong(((CGoalObject *)op)->g.id);
+}
+
+static PyObject *cgoal_get_skipped(PyObject *op, void *c)
+{
+    (void)c;
+    return PyLong_FromUnsignedLongLong(((CGoalObject *)op)->fb_skipped);
+}
+
+static void cgoal_dealloc(PyObject *op)
+{
+    CGoalObject *h = (CGoalObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    Py_CLEAR(h->owner);
+    PyObject_GC_Del(op);
+    Py_DECREF(tp);
+}
+
+static int cgoal_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((CGoalObject *)op)->owner);
+    return 0;
+}
+
+static PyObject *cgoal_repr(PyObject *op)
+{
+    CGoalObject *h = (CGoalObject *)op;
+    hcm_goal_status st = HCM_GOAL_UNKNOWN;
+    if (h->owner->cli != NULL)
+        hcm_action_client_status(h->owner->cli, h->g, &st);
+    return PyUnicode_FromFormat("<shm_action.ClientGoalHandle id=%llu %s>",
+                                (unsigned long long)h->g.id, hcm_goal_status_name(st));
+}
+
+static PyMethodDef cgoal_methods[] = {
+    {"feedback", cgoal_feedback, METH_NOARGS,
+     "feedback()\n--\n\nAn iterator over this goal's feedback (newest first if you read "
+     "slower than it comes; .feedback_skipped counts the rest), ending when the goal ends."},
+    {"next_feedback", (PyCFunction)(void (*)(void))cgoal_next_feedback,
+     METH_VARARGS | METH_KEYWORDS,
+     "next_feedback(timeout=None)\n--\n\nThe next feedback; StopIteration once the goal ended, "
+     "WaitTimeoutError on timeout."},
+    {"result", (PyCFunction)(void (*)(void))cgoal_result, METH_VARARGS | METH_KEYWORDS,
+     "result(timeout=None)\n--\n\nWaits for the goal to end and returns its result (None if "
+     "it was rejected); .status tells how it ended. PeerDeadError if the server died first."},
+    {"cancel", cgoal_cancel, METH_NOARGS,
+     "cancel()\n--\n\nAsks to cancel: a pending goal ends canceled at once, a running one "
+     "becomes canceling and the server decides. InvalidArgumentError if it already ended."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef cgoal_getset[] = {
+    {"id", cgoal_get_id, NULL, "The goal id.", NULL},
+    {"status", cgoal_get_status, NULL,
+     "'pending', 'accepted', 'executing', 'canceling', 'succeeded', 'canceled', 'aborted' or "
+     "'rejected'.",
+     NULL},
+    {"feedback_skipped", cgoal_get_skipped, NULL,
+     "Feedback messages that were replaced before they were read.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot cgoal_slots[] = {
+    {Py_tp_dealloc, cgoal_dealloc},
+    {Py_tp_traverse, cgoal_traverse},
+    {Py_tp_repr, cgoal_repr},
+    {Py_tp_iter, cgoal_feedback},
+    {Py_tp_iternext, cgoal_iternext},
+    {Py_tp_methods, cgoal_methods},
+    {Py_tp_getset, cgoal_getset},
+    {Py_tp_doc, "A goal sent by ActionClient.send_goal(): status, feedback(), result(), cancel()."},
+    {0, NULL},
+};
+
+static PyType_Spec cgoal_spec = {
+    "shm_action.ClientGoalHandle", sizeof(CGoalObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, cgoal_slots,
+};
+
 /* ---- type tables ----------------------------------------------------------- */
 
 static PyMethodDef publisher_methods[] = {
@@ -3216,7 +4204,23 @@ static PyObject *mod_unlink_service(PyObject *m, PyObject *args, PyObject *kwds)
     Py_RETURN_NONE;
 }
 
+static PyObject *mod_unlink_action(PyObject *m, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name", "domain", NULL};
+    const char *name, *domain = NULL;
+    int rc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "s|z:unlink_action", kwlist, &name, &domain))
+        return NULL;
+    rc = hcm_action_unlink(domain, name);
+    if (rc != HCM_OK)
+        return raise_hcm(state_of_module(m), rc, NULL);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"unlink_action", (PyCFunction)(void (*)(void))mod_unlink_action,
+     METH_VARARGS | METH_KEYWORDS,
+     "unlink_action(name, domain=None)\n--\n\nRemoves an action's segment."},
     {"unlink_service", (PyCFunction)(void (*)(void))mod_unlink_service,
      METH_VARARGS | METH_KEYWORDS,
      "unlink_service(name, domain=None)\n--\n\nRemoves a service's segment."},
@@ -3313,7 +4317,11 @@ static int module_exec(PyObject *m)
         add_type(m, &st->ViewType, &view_spec, "View") < 0 ||
         add_type(m, &st->SlotBufferType, &slotbuf_spec, NULL) < 0 ||
         add_type(m, &st->ServiceServerType, &server_spec, "ServiceServer") < 0 ||
-        add_type(m, &st->ServiceClientType, &client_spec, "ServiceClient") < 0)
+        add_type(m, &st->ServiceClientType, &client_spec, "ServiceClient") < 0 ||
+        add_type(m, &st->ActionServerType, &aserver_spec, "ActionServer") < 0 ||
+        add_type(m, &st->ActionClientType, &aclient_spec, "ActionClient") < 0 ||
+        add_type(m, &st->ServerGoalType, &sgoal_spec, "ServerGoalHandle") < 0 ||
+        add_type(m, &st->ClientGoalType, &cgoal_spec, "ClientGoalHandle") < 0)
         return -1;
     if (PyModule_AddStringConstant(m, "HCM_VERSION", HCM_VERSION_STRING) < 0 ||
         PyModule_AddIntConstant(m, "MAX_BUFFER_NUM", HCM_MAX_SLOTS) < 0 ||
@@ -3345,6 +4353,10 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->RemoteError);
     Py_VISIT(st->ServiceServerType);
     Py_VISIT(st->ServiceClientType);
+    Py_VISIT(st->ActionServerType);
+    Py_VISIT(st->ActionClientType);
+    Py_VISIT(st->ServerGoalType);
+    Py_VISIT(st->ClientGoalType);
     Py_VISIT(st->numpy);
     Py_VISIT(st->np_ndarray);
     Py_VISIT(st->np_generic);
@@ -3374,6 +4386,10 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->RemoteError);
     Py_CLEAR(st->ServiceServerType);
     Py_CLEAR(st->ServiceClientType);
+    Py_CLEAR(st->ActionServerType);
+    Py_CLEAR(st->ActionClientType);
+    Py_CLEAR(st->ServerGoalType);
+    Py_CLEAR(st->ClientGoalType);
     Py_CLEAR(st->numpy);
     Py_CLEAR(st->np_ndarray);
     Py_CLEAR(st->np_generic);
