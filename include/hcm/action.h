@@ -19,7 +19,9 @@
  * server that dies turns its unfinished goals into HCM_EDEAD for the client.
  * A client that dies has its goals treated as cancel requests. Finished
  * goals keep their result for `retention_ns` (default 60 s) and can be read
- * by id from any client (hcm_action_client_query).
+ * by id from any client (hcm_action_client_query). Retention is best effort:
+ * when every slot holds a finished goal, a new goal reuses the slot of one
+ * whose result was already collected, else the oldest.
  */
 #ifndef HCM_ACTION_H
 #define HCM_ACTION_H

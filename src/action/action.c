@@ -821,22 +821,35 @@ void hcm_action_client_close(hcm_action_client *cli)
     free(cli);
 }
 
-/* A slot to reuse: FREE, else a finished goal past its retention. */
+/* A slot to reuse: FREE; else a finished goal whose result its client has
+ * read, or that is past its retention; else (all slots hold finished goals
+ * nobody collected) the oldest finished goal: retention is best effort when
+ * slots run short, sending never blocks on it. */
 static int64_t claim(hcm_action_client *cli, int64_t now)
 {
     hcm_act *a = &cli->a;
-    for (int pass = 0; pass < 2; pass++) {
+    int64_t oldest = -1, oldest_fin = 0;
+    for (int pass = 0; pass < 3; pass++) {
         for (uint32_t i = 0; i < a->slot_count; i++) {
+            if (pass == 2 && (int64_t)i != oldest)
+                continue;
             hcm_act_slot *s = slot_of(a, i);
             uint32_t st = atomic_load_explicit(&s->status, memory_order_relaxed);
             if (pass == 0 && st != HCM_GSLOT_FREE)
                 continue;
-            if (pass == 1) {
+            if (pass >= 1) {
                 if (!hcm_goal_status_is_final((hcm_goal_status)st))
                     continue;
                 int64_t fin = atomic_load_explicit(&s->finish_ns, memory_order_relaxed);
-                if (now - fin < a->retention_ns)
-                    continue;
+                if (pass == 1) {
+                    if (oldest < 0 || fin < oldest_fin) {
+                        oldest = i;
+                        oldest_fin = fin;
+                    }
+                    if (!atomic_load_explicit(&s->collected, memory_order_relaxed) &&
+                        now - fin < a->retention_ns)
+                        continue;
+                }
             }
             /* acquire: the slot's previous use is over */
             if (atomic_compare_exchange_strong_explicit(&s->status, &st, HCM_GSLOT_CLAIMED,
@@ -844,6 +857,8 @@ static int64_t claim(hcm_action_client *cli, int64_t now)
                                                         memory_order_relaxed))
                 return i;
         }
+        if (pass == 1 && oldest < 0)
+            break;
     }
     return -1;
 }
@@ -885,6 +900,7 @@ int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
     atomic_store_explicit(&s->fb_seq, 0, memory_order_relaxed);
     atomic_store_explicit(&s->fb_len, 0, memory_order_relaxed);
     atomic_store_explicit(&s->finish_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->collected, 0, memory_order_relaxed);
     /* (G1) release: the goal before PENDING */
     atomic_store_explicit(&s->status, HCM_GOAL_PENDING, memory_order_release);
     atomic_fetch_add_explicit(&s->events, 1, memory_order_relaxed);
@@ -1050,8 +1066,12 @@ int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size
     for (;;) {
         uint32_t seen = atomic_load_explicit(&s->events, memory_order_acquire);
         uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
-        if (hcm_goal_status_is_final((hcm_goal_status)st))
-            return read_result(cli, s, buf, cap, lenp, stp);
+        if (hcm_goal_status_is_final((hcm_goal_status)st)) {
+            int rc = read_result(cli, s, buf, cap, lenp, stp);
+            if (rc == HCM_OK) /* relaxed: a hint for slot reuse */
+                atomic_store_explicit(&s->collected, 1, memory_order_relaxed);
+            return rc;
+        }
         int rc = wait_change(cli, s, seen, deadline);
         if (rc != HCM_OK)
             return rc;
