@@ -3142,7 +3142,7 @@ static PyType_Slot sgoal_slots[] = {
 
 static PyType_Spec sgoal_spec = {
     "shm_action.ServerGoalHandle", sizeof(SGoalObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, sgoal_slots,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION, sgoal_slots,
 };
 
 /* Runs the execute callback for one accepted goal and finishes it. */
@@ -3502,8 +3502,27 @@ static PyMethodDef aserver_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *aserver_get_name(PyObject *op, void *c)
+{
+    (void)c;
+    return Py_NewRef(((AServerObject *)op)->goal.name);
+}
+
+static PyObject *aserver_get_closed(PyObject *op, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(((AServerObject *)op)->srv == NULL);
+}
+
+static PyGetSetDef aserver_getset[] = {
+    {"name", aserver_get_name, NULL, "Action name.", NULL},
+    {"closed", aserver_get_closed, NULL, "True after close().", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyType_Slot aserver_slots[] = {
     {Py_tp_new, aserver_new},
+    {Py_tp_getset, aserver_getset},
     {Py_tp_dealloc, aserver_dealloc},
     {Py_tp_traverse, aserver_traverse},
     {Py_tp_clear, aserver_clear},
@@ -3543,6 +3562,8 @@ typedef struct {
     uint32_t events;
     uint64_t fb_seq;
     uint64_t fb_skipped;
+    hcm_goal_status final; /* once the goal ended (its slot may be reused later) */
+    PyObject *result;      /* the result, once read */
 } CGoalObject;
 
 static PyObject *aclient_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -3634,6 +3655,8 @@ static PyObject *aclient_send_goal(PyObject *op, PyObject *args, PyObject *kwds)
     h->events = 0;
     h->fb_seq = 0;
     h->fb_skipped = 0;
+    h->final = HCM_GOAL_UNKNOWN;
+    h->result = NULL;
     PyObject_GC_Track((PyObject *)h);
     return (PyObject *)h;
 }
@@ -3698,8 +3721,27 @@ static PyMethodDef aclient_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *aclient_get_name(PyObject *op, void *c)
+{
+    (void)c;
+    return Py_NewRef(((AClientObject *)op)->goal.name);
+}
+
+static PyObject *aclient_get_closed(PyObject *op, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(((AClientObject *)op)->cli == NULL);
+}
+
+static PyGetSetDef aclient_getset[] = {
+    {"name", aclient_get_name, NULL, "Action name.", NULL},
+    {"closed", aclient_get_closed, NULL, "True after close().", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyType_Slot aclient_slots[] = {
     {Py_tp_new, aclient_new},
+    {Py_tp_getset, aclient_getset},
     {Py_tp_dealloc, aclient_dealloc},
     {Py_tp_traverse, aclient_traverse},
     {Py_tp_repr, aclient_repr},
@@ -3760,11 +3802,15 @@ static PyObject *cgoal_get_status(PyObject *op, void *c)
     CGoalObject *h = (CGoalObject *)op;
     hcm_goal_status st;
     (void)c;
+    if (h->final != HCM_GOAL_UNKNOWN)
+        return status_str(h->final);
     if (!cgoal_usable(h))
         return NULL;
     int rc = hcm_action_client_status(h->owner->cli, h->g, &st);
     if (rc != HCM_OK)
         return raise_hcm(h->owner->st, rc, NULL);
+    if (hcm_goal_status_is_final(st))
+        h->final = st;
     return status_str(st);
 }
 
@@ -3774,15 +3820,21 @@ static PyObject *cgoal_take_feedback(CGoalObject *h)
     AClientObject *c = h->owner;
     size_t len = 0;
     uint64_t before = h->fb_seq;
-    int rc = hcm_action_client_feedback(c->cli, h->g, c->fbuf, (size_t)c->fb.size, &len,
-                                        &h->fb_seq);
-    if (rc == HCM_EAGAIN)
-        return NULL;
-    if (rc != HCM_OK)
-        return raise_hcm(c->st, rc, NULL);
-    if (h->fb_seq > before + 1)
-        h->fb_skipped += h->fb_seq - before - 1;
-    return decode_any(c->st, &c->fb, c->fbuf, len);
+    /* a buffer per call: handles of one client may be read from several threads */
+    unsigned char *buf = PyMem_Malloc(c->fb.size ? (size_t)c->fb.size : 1);
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    int rc = hcm_action_client_feedback(c->cli, h->g, buf, (size_t)c->fb.size, &len, &h->fb_seq);
+    PyObject *v = NULL;
+    if (rc == HCM_OK) {
+        if (h->fb_seq > before + 1)
+            h->fb_skipped += h->fb_seq - before - 1;
+        v = decode_any(c->st, &c->fb, buf, len);
+    } else if (rc != HCM_EAGAIN) {
+        raise_hcm(c->st, rc, NULL);
+    }
+    PyMem_Free(buf);
+    return v;
 }
 
 /* feedback(timeout=None): an iterator of this goal's feedback until it ends. */
@@ -3803,6 +3855,10 @@ static PyObject *cgoal_next_feedback(PyObject *op, PyObject *args, PyObject *kwd
         hcm_goal_status st;
         if (hcm_action_client_status(h->owner->cli, h->g, &st) == HCM_OK &&
             hcm_goal_status_is_final(st)) {
+            /* one more look: feedback published just before the end */
+            fb = cgoal_take_feedback(h);
+            if (fb != NULL || PyErr_Occurred())
+                return fb;
             PyErr_SetNone(PyExc_StopIteration); /* the goal ended: no more feedback */
             return NULL;
         }
@@ -3843,18 +3899,35 @@ static PyObject *cgoal_result(PyObject *op, PyObject *args, PyObject *kwds)
         return NULL;
     AClientObject *c = h->owner;
     int64_t deadline = tns < 0 ? -1 : now_ns() + tns;
+    if (h->result != NULL)
+        return Py_NewRef(h->result);
     for (;;) {
         hcm_goal_status st;
         size_t len = 0;
         int rc;
-        Py_BEGIN_ALLOW_THREADS
-        rc = hcm_action_client_result(c->cli, h->g, c->rbuf, (size_t)c->res.size, &len, &st, 0);
-        Py_END_ALLOW_THREADS
+        /* a buffer per call (several threads may wait on goals of one client);
+         * timeout 0 never blocks, so the GIL stays held */
+        unsigned char *buf = PyMem_Malloc(c->res.size ? (size_t)c->res.size : 1);
+        if (buf == NULL)
+            return PyErr_NoMemory();
+        rc = hcm_action_client_result(c->cli, h->g, buf, (size_t)c->res.size, &len, &st, 0);
         if (rc == HCM_OK) {
-            if (st == HCM_GOAL_REJECTED)
-                Py_RETURN_NONE;
-            return decode_any(c->st, &c->res, c->rbuf, len);
+            PyObject *v;
+            /* rejected goals, and goals the library ended (cancelled before
+             * they ran, aborted by a dead or closing server), carry no result */
+            if (st == HCM_GOAL_REJECTED || (len == 0 && c->res.kind != PYK_STR &&
+                                            c->res.kind != PYK_BYTES))
+                v = Py_NewRef(Py_None);
+            else
+                v = decode_any(c->st, &c->res, buf, len);
+            PyMem_Free(buf);
+            if (v != NULL) {
+                h->final = st;
+                h->result = Py_NewRef(v);
+            }
+            return v;
         }
+        PyMem_Free(buf);
         if (rc != HCM_ETIMEDOUT)
             return raise_hcm(c->st, rc, NULL);
         rc = cgoal_wait(h, deadline);
@@ -3872,6 +3945,11 @@ static PyObject *cgoal_cancel(PyObject *op, PyObject *unused)
 {
     CGoalObject *h = (CGoalObject *)op;
     (void)unused;
+    if (h->final != HCM_GOAL_UNKNOWN) {
+        PyErr_Format(h->owner->st->InvalidArgumentError, "goal %llu already ended %s",
+                     (unsigned long long)h->g.id, hcm_goal_status_name(h->final));
+        return NULL;
+    }
     if (!cgoal_usable(h))
         return NULL;
     int rc = hcm_action_client_cancel(h->owner->cli, h->g);
@@ -3897,6 +3975,7 @@ static void cgoal_dealloc(PyObject *op)
     CGoalObject *h = (CGoalObject *)op;
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    Py_CLEAR(h->result);
     Py_CLEAR(h->owner);
     PyObject_GC_Del(op);
     Py_DECREF(tp);
@@ -3906,14 +3985,15 @@ static int cgoal_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((CGoalObject *)op)->owner);
+    Py_VISIT(((CGoalObject *)op)->result);
     return 0;
 }
 
 static PyObject *cgoal_repr(PyObject *op)
 {
     CGoalObject *h = (CGoalObject *)op;
-    hcm_goal_status st = HCM_GOAL_UNKNOWN;
-    if (h->owner->cli != NULL)
+    hcm_goal_status st = h->final;
+    if (st == HCM_GOAL_UNKNOWN && h->owner->cli != NULL)
         hcm_action_client_status(h->owner->cli, h->g, &st);
     return PyUnicode_FromFormat("<shm_action.ClientGoalHandle id=%llu %s>",
                                 (unsigned long long)h->g.id, hcm_goal_status_name(st));
@@ -3961,7 +4041,7 @@ static PyType_Slot cgoal_slots[] = {
 
 static PyType_Spec cgoal_spec = {
     "shm_action.ClientGoalHandle", sizeof(CGoalObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, cgoal_slots,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION, cgoal_slots,
 };
 
 /* ---- type tables ----------------------------------------------------------- */

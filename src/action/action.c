@@ -698,13 +698,15 @@ static int ensure(hcm_action_client *cli, hcm_act **ap)
         else if (rc == HCM_OK && !(types_match(&cli->goal_type, &cli->a.goal_type) &&
                                    types_match(&cli->fb_type, &cli->a.fb_type) &&
                                    types_match(&cli->result_type, &cli->a.result_type))) {
-            char g1[160], g2[160], r1[160], r2[160];
+            char g1[160], g2[160], f1[160], f2[160], r1[160], r2[160];
             rc = hcm__fail(HCM_ETYPE,
-                           "action '%s' takes goals %s and gives results %s; this client sends "
-                           "%s and expects %s (or the feedback types differ)",
+                           "action '%s' has goal %s, feedback %s, result %s; this client expects "
+                           "goal %s, feedback %s, result %s",
                            cli->name.topic, hcm_type_format(&cli->a.goal_type, g1, sizeof g1),
+                           hcm_type_format(&cli->a.fb_type, f1, sizeof f1),
                            hcm_type_format(&cli->a.result_type, r1, sizeof r1),
                            hcm_type_format(&cli->goal_type, g2, sizeof g2),
+                           hcm_type_format(&cli->fb_type, f2, sizeof f2),
                            hcm_type_format(&cli->result_type, r2, sizeof r2));
             act_close(&cli->a);
         }
@@ -961,10 +963,20 @@ static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, i
         if ((iter & 15) == 0 || now - start >= HCM__SVC_PAUSE_NS)
             now = hcm__now_ns();
         if (now >= next_check) {
-            if (goal_orphaned(cli, s))
+            if (goal_orphaned(cli, s)) {
+                /* End it here, ABORTED, so that no later server runs a goal
+                 * whose client was told it failed. */
+                uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+                if (!hcm_goal_status_is_final((hcm_goal_status)st)) {
+                    atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
+                    atomic_store_explicit(&s->finish_ns, now, memory_order_relaxed);
+                    if (!transition(s, st, HCM_GOAL_ABORTED))
+                        continue; /* it moved meanwhile: look again */
+                }
                 return hcm__fail(HCM_EDEAD, "the server of action '%s' died before finishing "
                                             "the goal",
                                  cli->name.topic);
+            }
             next_check = now + LIVENESS_CHECK_NS;
         }
         if (deadline >= 0 && now >= deadline)
