@@ -3894,8 +3894,11 @@ static PyObject *cgoal_result(PyObject *op, PyObject *args, PyObject *kwds)
     CGoalObject *h = (CGoalObject *)op;
     PyObject *timeout = Py_None;
     int64_t tns;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:result", kwlist, &timeout) ||
-        !cgoal_usable(h) || timeout_ns(h->owner->st, timeout, &tns) < 0)
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:result", kwlist, &timeout))
+        return NULL;
+    if (h->result != NULL) /* known already: even after the client closed */
+        return Py_NewRef(h->result);
+    if (!cgoal_usable(h) || timeout_ns(h->owner->st, timeout, &tns) < 0)
         return NULL;
     AClientObject *c = h->owner;
     int64_t deadline = tns < 0 ? -1 : now_ns() + tns;

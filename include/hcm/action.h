@@ -162,7 +162,8 @@ HCM_API int hcm_action_client_feedback(hcm_action_client *cli, hcm_goal goal, vo
 
 /* Waits for the goal to end and copies its result. HCM_OK with *statusp
  * SUCCEEDED, ABORTED or CANCELED (REJECTED has no result: len 0);
- * HCM_ETIMEDOUT; HCM_EDEAD; HCM_EMSGSIZE (*lenp tells). */
+ * HCM_ETIMEDOUT; HCM_EDEAD (its server died first: the goal is ABORTED, and
+ * stays reported so); HCM_EMSGSIZE (*lenp tells). */
 HCM_API int hcm_action_client_result(hcm_action_client *cli, hcm_goal goal, void *buf, size_t cap,
                                      size_t *lenp, hcm_goal_status *statusp, int64_t timeout_ns);
 

@@ -272,6 +272,7 @@ static void abort_orphans(hcm_action_server *srv)
             continue;
         if (taker == srv->me || hcm__id_alive(taker))
             continue;
+        atomic_store_explicit(&s->orphaned, 1, memory_order_relaxed);
         atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
         atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
         if (atomic_compare_exchange_strong_explicit(&s->status, &st, HCM_GOAL_ABORTED,
@@ -536,6 +537,11 @@ int hcm_action_server_accept(hcm_action_server *srv, hcm_goal g)
     hcm_act_slot *s;
     if (srv == NULL || (s = held(srv, g, "hcm_action_server_accept")) == NULL)
         return srv == NULL ? hcm__fail(HCM_EINVAL, "NULL server") : HCM_EINVAL;
+    /* Only the server holding a TAKEN goal moves it on (a client's cancel of a
+     * TAKEN goal only sets the flag): check before writing anything. */
+    if (atomic_load_explicit(&s->status, memory_order_acquire) != HCM_GSLOT_TAKEN)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not waiting for acceptance",
+                         (unsigned long long)g.id);
     /* (X2) acquire: pairs with the client's (X1) */
     if (atomic_load_explicit(&s->cancel_requested, memory_order_acquire)) {
         atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
@@ -554,6 +560,9 @@ int hcm_action_server_reject(hcm_action_server *srv, hcm_goal g)
     hcm_act_slot *s;
     if (srv == NULL || (s = held(srv, g, "hcm_action_server_reject")) == NULL)
         return srv == NULL ? hcm__fail(HCM_EINVAL, "NULL server") : HCM_EINVAL;
+    if (atomic_load_explicit(&s->status, memory_order_acquire) != HCM_GSLOT_TAKEN)
+        return hcm__fail(HCM_EINVAL, "goal %llu is not waiting for acceptance",
+                         (unsigned long long)g.id);
     atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
     atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
     if (transition(s, HCM_GSLOT_TAKEN, HCM_GOAL_REJECTED))
@@ -668,6 +677,7 @@ struct hcm_action_client {
     hcm_type goal_type, fb_type, result_type;
     int64_t spin_ns;
     uint64_t me, token;
+    _Atomic int64_t next_check; /* the next liveness check, shared by all waits (relaxed) */
 };
 
 void hcm_action_client_attr_init(hcm_action_client_attr *attr)
@@ -903,6 +913,7 @@ int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
     atomic_store_explicit(&s->fb_len, 0, memory_order_relaxed);
     atomic_store_explicit(&s->finish_ns, 0, memory_order_relaxed);
     atomic_store_explicit(&s->collected, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->orphaned, 0, memory_order_relaxed);
     /* (G1) release: the goal before PENDING */
     atomic_store_explicit(&s->status, HCM_GOAL_PENDING, memory_order_release);
     atomic_fetch_add_explicit(&s->events, 1, memory_order_relaxed);
@@ -954,7 +965,12 @@ static int goal_orphaned(hcm_action_client *cli, hcm_act_slot *s)
 
 static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, int64_t deadline)
 {
-    int64_t now = hcm__now_ns(), start = now, next_check = now + LIVENESS_CHECK_NS;
+    /* The liveness check time is the client's, not this call's: a caller
+     * polling with short timeouts still gets its check every 50 ms. */
+    int64_t now = hcm__now_ns(), start = now;
+    int64_t next_check = atomic_load_explicit(&cli->next_check, memory_order_relaxed);
+    if (next_check == 0 || next_check > now + LIVENESS_CHECK_NS)
+        next_check = now; /* never checked (or a stale value): check now */
     struct wait_ctx w = {s, seen};
     for (unsigned iter = 0;; iter++) {
         /* (U2) acquire: pairs with notify's release bump */
@@ -970,6 +986,7 @@ static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, i
                 if (!hcm_goal_status_is_final((hcm_goal_status)st)) {
                     atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
                     atomic_store_explicit(&s->finish_ns, now, memory_order_relaxed);
+                    atomic_store_explicit(&s->orphaned, 1, memory_order_relaxed);
                     if (!transition(s, st, HCM_GOAL_ABORTED))
                         continue; /* it moved meanwhile: look again */
                 }
@@ -978,6 +995,7 @@ static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, i
                                  cli->name.topic);
             }
             next_check = now + LIVENESS_CHECK_NS;
+            atomic_store_explicit(&cli->next_check, next_check, memory_order_relaxed);
         }
         if (deadline >= 0 && now >= deadline)
             return HCM_ETIMEDOUT;
@@ -1079,6 +1097,13 @@ int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size
         uint32_t seen = atomic_load_explicit(&s->events, memory_order_acquire);
         uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
         if (hcm_goal_status_is_final((hcm_goal_status)st)) {
+            if (atomic_load_explicit(&s->orphaned, memory_order_relaxed)) {
+                *stp = HCM_GOAL_ABORTED;
+                *lenp = 0;
+                return hcm__fail(HCM_EDEAD, "the server of action '%s' died before finishing "
+                                            "the goal",
+                                 cli->name.topic);
+            }
             int rc = read_result(cli, s, buf, cap, lenp, stp);
             if (rc == HCM_OK) /* relaxed: a hint for slot reuse */
                 atomic_store_explicit(&s->collected, 1, memory_order_relaxed);

@@ -367,6 +367,7 @@ _Static_assert(sizeof(hcm_svc_slot) == HCM_SVC_SLOT_HEADER, "layout");
  * |     72 |    8 | feedback length (atomic) | |
  * |     80 |    8 | finish time, CLOCK_MONOTONIC ns (atomic) | for retention |
  * |     88 |    4 | collected (atomic) | the client read the result: first to reuse |
+ * |     92 |    4 | orphaned (atomic) | ended ABORTED because its server died |
  * |    128 | ... | goal, feedback, result (each rounded to 64 but the last) | |
  */
 #define HCM_ACT_MAGIC 0x314e5443414d4348ull /* "HCMACTN1" little-endian */
@@ -429,7 +430,8 @@ typedef struct hcm_act_slot {
     _Atomic uint64_t fb_len;
     _Atomic int64_t finish_ns;
     _Atomic uint32_t collected;
-    uint8_t reserved[36];
+    _Atomic uint32_t orphaned;
+    uint8_t reserved[32];
     /* goal, feedback, result */
 } hcm_act_slot;
 
@@ -448,6 +450,7 @@ _Static_assert(offsetof(hcm_act_slot, cancel_requested) == 40, "layout");
 _Static_assert(offsetof(hcm_act_slot, fb_seq) == 64, "layout");
 _Static_assert(offsetof(hcm_act_slot, finish_ns) == 80, "layout");
 _Static_assert(offsetof(hcm_act_slot, collected) == 88, "layout");
+_Static_assert(offsetof(hcm_act_slot, orphaned) == 92, "layout");
 _Static_assert(sizeof(hcm_act_slot) == HCM_ACT_SLOT_HEADER, "layout");
 
 #endif /* HCM_SEGMENT_LAYOUT_H */

@@ -342,10 +342,11 @@ def test_the_result_of_a_goal_canceled_before_acceptance_is_none_not_an_error():
         assert busy.result(timeout=10) == 1
 
 
-def test_the_result_of_a_goal_aborted_because_its_server_died_is_none_not_an_error(spawn):
-    """A goal whose server died while running it ends 'aborted' when a new
-    server takes the action over; it has no result (0 bytes), and result()
-    must say so (None, or the result default) rather than fail to decode."""
+def test_a_goal_whose_server_died_stays_aborted_with_peer_dead_error(spawn):
+    """A goal whose server died while running it ends 'aborted' (the client
+    ends it, or a new server does); its result() keeps raising PeerDeadError
+    (the result never came), never a decoding error, also after a new server
+    took the action over."""
     server = server_child(spawn, "orphaned", HANGING_SERVER)
     with shm_action.ActionClient("orphaned", 0, 0, 0) as client:
         goal = client.send_goal(1)
@@ -356,7 +357,8 @@ def test_the_result_of_a_goal_aborted_because_its_server_died_is_none_not_an_err
             goal.result(timeout=10)
         with shm_action.ActionServer("orphaned", 0, 0, 0, lambda g: g.goal):
             assert wait_status(goal, FINAL) == "aborted"
-            assert goal.result(timeout=5) in (None, 0)
+            with pytest.raises(shm_action.PeerDeadError):
+                goal.result(timeout=5)
 
 
 CANCELABLE_SERVER = """
