@@ -297,7 +297,7 @@ static int send_at(hcm_client *cli, const void *req, size_t len, hcm_call *callp
     }
     hcm_svc_slot *s = hcm__svc_slot(svc, (uint32_t)i);
     uint64_t id = atomic_fetch_add_explicit(&h->next_id, 1, memory_order_relaxed) + 1;
-    memcpy(hcm__svc_req(svc, s), req, len);
+    hcm__copy(hcm__svc_req(svc, s), req, len);
     /* relaxed: published by (C1) */
     atomic_store_explicit(&s->client, cli->me, memory_order_relaxed);
     atomic_store_explicit(&s->client_token, cli->token, memory_order_relaxed);
@@ -416,7 +416,7 @@ static int receive_at(hcm_client *cli, hcm_call call, void *resp, size_t cap, si
                 if (len > cap)
                     return hcm__fail(HCM_EMSGSIZE, "response of %llu bytes; buffer holds %zu",
                                      (unsigned long long)len, cap);
-                memcpy(resp, hcm__svc_resp(svc, s), (size_t)len);
+                hcm__copy(resp, hcm__svc_resp(svc, s), (size_t)len);
                 hcm__svc_free_slot(svc, s);
                 return HCM_OK;
             }

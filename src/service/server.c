@@ -267,7 +267,7 @@ int hcm_server_take(hcm_server *srv, void *buf, size_t cap, size_t *lenp, hcm_ca
             /* relaxed: we own the slot; the reply's release publishes these */
             atomic_store_explicit(&s->server, srv->me, memory_order_relaxed);
             atomic_store_explicit(&s->gen, srv->gen, memory_order_relaxed);
-            memcpy(buf, hcm__svc_req(&srv->svc, s), (size_t)len);
+            hcm__copy(buf, hcm__svc_req(&srv->svc, s), (size_t)len);
             *lenp = (size_t)len;
             callp->slot = (uint32_t)i;
             callp->id = id;
@@ -376,7 +376,7 @@ int hcm_server_reply(hcm_server *srv, hcm_call call, const void *data, size_t le
     int rc;
     if (!begin_answer(srv, s, "hcm_server_reply", &rc))
         return rc;
-    memcpy(hcm__svc_resp(&srv->svc, s), data, len);
+    hcm__copy(hcm__svc_resp(&srv->svc, s), data, len);
     atomic_store_explicit(&s->resp_len, len, memory_order_relaxed); /* published by (S3) */
     return end_answer(srv, s, HCM_OK);
 }

@@ -58,8 +58,16 @@ static inline void hcm__racy_copy(void *dst, const void *src, size_t n)
 #else
 static inline void hcm__racy_copy(void *dst, const void *src, size_t n)
 {
-    memcpy(dst, src, n);
+    if (n != 0) /* the API allows NULL with length 0; memcpy does not */
+        memcpy(dst, src, n);
 }
 #endif
+
+/* memcpy that accepts NULL pointers with n == 0 (as the API does). */
+static inline void hcm__copy(void *dst, const void *src, size_t n)
+{
+    if (n != 0)
+        memcpy(dst, src, n);
+}
 
 #endif
