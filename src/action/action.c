@@ -344,7 +344,7 @@ int hcm_action_server_open(hcm_action_server **srvp, const char *action,
         int same = hcm_type_equal(&a->goal_type, &attr->goal_type) &&
                    hcm_type_equal(&a->fb_type, &attr->feedback_type) &&
                    hcm_type_equal(&a->result_type, &attr->result_type) && a->goal_max >= g &&
-                   a->fb_max >= f && a->result_max >= r;
+                   a->fb_max >= f && a->result_max >= r && a->slot_count >= attr->slots;
         if (!same) { /* made for other types by a server that is gone: replace it */
             hcm__file_retire(&a->f, &srv->name, &a->hdr->state, HCM_SEG_STATE_RETIRED, NULL);
             act_close(a);
@@ -471,7 +471,7 @@ int hcm_action_server_take(hcm_action_server *srv, void *buf, size_t cap, size_t
                 return hcm__fail(HCM_EMSGSIZE, "goal of %llu bytes; buffer holds %zu",
                                  (unsigned long long)len, cap);
             }
-            memcpy(buf, goal_of(a, s), (size_t)len);
+            hcm__copy(buf, goal_of(a, s), (size_t)len);
             srv->client_checked[i] = hcm__now_ns();
             *lenp = (size_t)len;
             goalp->slot = (uint32_t)i;
@@ -549,8 +549,15 @@ int hcm_action_server_accept(hcm_action_server *srv, hcm_goal g)
             return hcm__fail(HCM_ECANCELED, "goal %llu was canceled before it was accepted",
                              (unsigned long long)g.id);
     }
-    if (transition(s, HCM_GSLOT_TAKEN, HCM_GOAL_ACCEPTED))
+    if (transition(s, HCM_GSLOT_TAKEN, HCM_GOAL_ACCEPTED)) {
+        /* A cancel that landed between our flag check and the CAS saw TAKEN
+         * and only set the flag: show it as CANCELING now. The seq_cst fence
+         * pairs with the one in hcm_action_client_cancel. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&s->cancel_requested, memory_order_acquire))
+            transition(s, HCM_GOAL_ACCEPTED, HCM_GOAL_CANCELING);
         return HCM_OK;
+    }
     return hcm__fail(HCM_EINVAL, "goal %llu is not waiting for acceptance",
                      (unsigned long long)g.id);
 }
@@ -660,7 +667,7 @@ int hcm_action_server_finish(hcm_action_server *srv, hcm_goal g, hcm_goal_status
             !atomic_load_explicit(&s->cancel_requested, memory_order_acquire))
             return hcm__fail(HCM_EINVAL, "goal %llu cannot end canceled: no cancel was requested",
                              (unsigned long long)g.id);
-        memcpy(result_of(a, s), result, len);
+        hcm__copy(result_of(a, s), result, len);
         atomic_store_explicit(&s->result_len, len, memory_order_relaxed);
         atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
         if (transition(s, st, (uint32_t)status))
@@ -670,9 +677,16 @@ int hcm_action_server_finish(hcm_action_server *srv, hcm_goal g, hcm_goal_status
 
 /* ---- client ------------------------------------------------------------------ */
 
+/* Every segment this client attached, newest first; nodes never change and
+ * stay until close (goals sent to a replaced segment keep their mapping). */
+typedef struct act_node {
+    hcm_act a;
+    struct act_node *next;
+} act_node;
+
 struct hcm_action_client {
     pthread_mutex_t lock;
-    hcm_act a;       /* a.hdr NULL: not attached */
+    _Atomic(act_node *) cur; /* NULL: not attached */
     hcm_seg_name name;
     hcm_type goal_type, fb_type, result_type;
     int64_t spin_ns;
@@ -693,35 +707,64 @@ static int types_match(const hcm_type *want, const hcm_type *have)
     return want->kind == HCM_TYPE_NONE || hcm_type_equal(want, have);
 }
 
-/* Attached (once: an action segment is replaced only when its server and
- * types change, and a client of the old types cannot use the new one). */
+static int live(const act_node *n)
+{
+    /* acquire: pairs with the replacer's release (R1) */
+    return n != NULL &&
+           atomic_load_explicit(&n->a.hdr->state, memory_order_acquire) == HCM_SEG_STATE_LIVE;
+}
+
+/* The current segment, attaching or re-attaching (after a new server
+ * replaced it) as needed. Two loads when nothing changed. */
 static int ensure(hcm_action_client *cli, hcm_act **ap)
 {
+    /* acquire: pairs with the release publishing a node */
+    act_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire);
     int rc = HCM_OK;
+    if (live(n)) {
+        *ap = &n->a;
+        return HCM_OK;
+    }
     pthread_mutex_lock(&cli->lock);
-    if (cli->a.hdr == NULL) {
-        rc = act_open(&cli->a, &cli->name);
+    n = atomic_load_explicit(&cli->cur, memory_order_relaxed);
+    if (!live(n)) {
+        act_node *fresh = calloc(1, sizeof *fresh);
+        if (fresh == NULL) {
+            rc = hcm__fail(HCM_ENOMEM, "out of memory");
+            goto out;
+        }
+        hcm_act *a = &fresh->a;
+        rc = act_open(a, &cli->name);
         if (rc == HCM_ENOENT)
             rc = hcm__fail(HCM_ENOENT, "action '%s' does not exist in domain '%s' (no server has "
                                        "opened it)",
                            cli->name.topic, cli->name.domain);
-        else if (rc == HCM_OK && !(types_match(&cli->goal_type, &cli->a.goal_type) &&
-                                   types_match(&cli->fb_type, &cli->a.fb_type) &&
-                                   types_match(&cli->result_type, &cli->a.result_type))) {
+        else if (rc == HCM_OK && !(types_match(&cli->goal_type, &a->goal_type) &&
+                                   types_match(&cli->fb_type, &a->fb_type) &&
+                                   types_match(&cli->result_type, &a->result_type))) {
             char g1[160], g2[160], f1[160], f2[160], r1[160], r2[160];
             rc = hcm__fail(HCM_ETYPE,
                            "action '%s' has goal %s, feedback %s, result %s; this client expects "
                            "goal %s, feedback %s, result %s",
-                           cli->name.topic, hcm_type_format(&cli->a.goal_type, g1, sizeof g1),
-                           hcm_type_format(&cli->a.fb_type, f1, sizeof f1),
-                           hcm_type_format(&cli->a.result_type, r1, sizeof r1),
+                           cli->name.topic, hcm_type_format(&a->goal_type, g1, sizeof g1),
+                           hcm_type_format(&a->fb_type, f1, sizeof f1),
+                           hcm_type_format(&a->result_type, r1, sizeof r1),
                            hcm_type_format(&cli->goal_type, g2, sizeof g2),
                            hcm_type_format(&cli->fb_type, f2, sizeof f2),
                            hcm_type_format(&cli->result_type, r2, sizeof r2));
-            act_close(&cli->a);
+            act_close(a);
         }
+        if (rc != HCM_OK) {
+            free(fresh);
+            goto out;
+        }
+        fresh->next = n;
+        /* release: the node is complete before anyone can load it */
+        atomic_store_explicit(&cli->cur, fresh, memory_order_release);
+        n = fresh;
     }
-    *ap = &cli->a;
+    *ap = &n->a;
+out:
     pthread_mutex_unlock(&cli->lock);
     return rc;
 }
@@ -741,6 +784,12 @@ int hcm_action_client_open(hcm_action_client **clip, const char *action,
         hcm_action_client_attr_init(&defaults);
         attr = &defaults;
     }
+    if ((attr->goal_type.kind != HCM_TYPE_NONE && hcm_type_validate(&attr->goal_type) != HCM_OK) ||
+        (attr->feedback_type.kind != HCM_TYPE_NONE &&
+         hcm_type_validate(&attr->feedback_type) != HCM_OK) ||
+        (attr->result_type.kind != HCM_TYPE_NONE &&
+         hcm_type_validate(&attr->result_type) != HCM_OK))
+        return hcm__fail(HCM_EINVAL, "invalid goal, feedback or result type descriptor");
     cli = calloc(1, sizeof *cli);
     if (cli == NULL)
         return hcm__fail(HCM_ENOMEM, "out of memory");
@@ -767,13 +816,12 @@ int hcm_action_client_open(hcm_action_client **clip, const char *action,
     return HCM_OK;
 }
 
-static hcm_act_slot *mine(hcm_action_client *cli, hcm_goal g)
+static hcm_act_slot *mine_in(hcm_action_client *cli, hcm_act *a, hcm_goal g)
 {
-    hcm_act *a = &cli->a;
     if (a->hdr == NULL || g.slot >= a->slot_count)
         return NULL;
     hcm_act_slot *s = slot_of(a, g.slot);
-    if (atomic_load_explicit(&s->id, memory_order_relaxed) != g.id ||
+    if (atomic_load_explicit(&s->id, memory_order_acquire) != g.id ||
         atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
         atomic_load_explicit(&s->client_token, memory_order_relaxed) != cli->token ||
         atomic_load_explicit(&s->status, memory_order_relaxed) == HCM_GSLOT_FREE)
@@ -781,20 +829,71 @@ static hcm_act_slot *mine(hcm_action_client *cli, hcm_goal g)
     return s;
 }
 
+/* The slot of a goal of this client, and its segment (current or older). */
+static hcm_act_slot *mine(hcm_action_client *cli, hcm_goal g, hcm_act **ap)
+{
+    for (act_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire); n; n = n->next) {
+        hcm_act_slot *s = mine_in(cli, &n->a, g);
+        if (s != NULL) {
+            if (ap)
+                *ap = &n->a;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* After reading a slot whose status read gave st: is it still this goal's?
+ * (A finished goal's slot can be reused by another client's goal at any
+ * time.) A reuser CASes the status to CLAIMED before it writes the new id,
+ * so a status of FREE or CLAIMED means reuse even while the id is still
+ * ours; any later status was published (release) after the new id. */
+static int still_mine(hcm_action_client *cli, hcm_act_slot *s, hcm_goal g, uint32_t st)
+{
+    if (st == HCM_GSLOT_FREE || st == HCM_GSLOT_CLAIMED)
+        return 0;
+    /* acquire: orders the reads before this re-check of the id */
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&s->id, memory_order_relaxed) == g.id &&
+           atomic_load_explicit(&s->client_token, memory_order_relaxed) == cli->token;
+}
+
+/* still_mine() on a fresh read of the status. */
+static int still_mine_now(hcm_action_client *cli, hcm_act_slot *s, hcm_goal g)
+{
+    /* acquire: pairs with the release of every status transition */
+    return still_mine(cli, s, g, atomic_load_explicit(&s->status, memory_order_acquire));
+}
+
+static int not_mine(hcm_goal g)
+{
+    return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client (or its slot was "
+                                 "reused after it ended)",
+                     (unsigned long long)g.id);
+}
+
 int hcm_action_client_cancel(hcm_action_client *cli, hcm_goal g)
 {
     hcm_act_slot *s;
-    if (cli == NULL || (s = mine(cli, g)) == NULL)
-        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
-                         (unsigned long long)g.id);
-    /* (X1) release: the server's acquire load of the flag sees it */
+    hcm_act *a;
+    if (cli == NULL || (s = mine(cli, g, &a)) == NULL)
+        return not_mine(g);
+    uint32_t st0 = atomic_load_explicit(&s->status, memory_order_acquire);
+    if (hcm_goal_status_is_final((hcm_goal_status)st0))
+        return hcm__fail(HCM_EINVAL, "goal %llu already ended %s", (unsigned long long)g.id,
+                         hcm_goal_status_name(public_status(st0)));
+    /* (X1) release: the server's acquire load of the flag sees it; then a
+     * seq_cst fence before reading the status (Dekker with accept(), which
+     * re-reads the flag after its CAS): either we see ACCEPTED and move it
+     * to CANCELING, or accept sees the flag and does. */
     atomic_store_explicit(&s->cancel_requested, 1, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
     for (;;) {
         uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
         if (st == HCM_GOAL_PENDING) {
             atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
             if (transition(s, st, HCM_GOAL_CANCELED)) {
-                atomic_store_explicit(&cli->a.pending[g.slot], 0, memory_order_relaxed);
+                atomic_store_explicit(&a->pending[g.slot], 0, memory_order_relaxed);
                 return HCM_OK;
             }
             continue;
@@ -817,36 +916,64 @@ void hcm_action_client_close(hcm_action_client *cli)
 {
     if (cli == NULL)
         return;
-    hcm_act *a = &cli->a;
-    for (uint32_t i = 0; a->hdr != NULL && i < a->slot_count; i++) {
-        hcm_act_slot *s = slot_of(a, i);
-        if (atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
-            atomic_load_explicit(&s->client_token, memory_order_relaxed) != cli->token)
-            continue;
-        uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
-        if (st == HCM_GOAL_PENDING || st == HCM_GSLOT_TAKEN || running(st))
-            hcm_action_client_cancel(cli, (hcm_goal){i, atomic_load_explicit(&s->id,
-                                                                              memory_order_relaxed)});
+    act_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire);
+    for (act_node *m = n; m != NULL; m = m->next) {
+        hcm_act *a = &m->a;
+        for (uint32_t i = 0; i < a->slot_count; i++) {
+            hcm_act_slot *s = slot_of(a, i);
+            if (atomic_load_explicit(&s->client, memory_order_relaxed) != cli->me ||
+                atomic_load_explicit(&s->client_token, memory_order_relaxed) != cli->token)
+                continue;
+            uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+            if (st == HCM_GOAL_PENDING || st == HCM_GSLOT_TAKEN || running(st))
+                hcm_action_client_cancel(
+                    cli, (hcm_goal){i, atomic_load_explicit(&s->id, memory_order_relaxed)});
+        }
     }
-    act_close(a);
+    while (n != NULL) {
+        act_node *next = n->next;
+        act_close(&n->a);
+        free(n);
+        n = next;
+    }
     pthread_mutex_destroy(&cli->lock);
     free(cli);
+}
+
+/* Makes slot i ours after its status CAS to CLAIMED: the `client` word is
+ * the tie-breaker with a thief (below). 1 if we own it. */
+static int own(hcm_act_slot *s, uint64_t prev, uint64_t me)
+{
+    /* acq_rel: a thief that wins sees nothing of ours; we see the last use */
+    return atomic_compare_exchange_strong_explicit(&s->client, &prev, me, memory_order_acq_rel,
+                                                   memory_order_relaxed);
 }
 
 /* A slot to reuse: FREE; else a finished goal whose result its client has
  * read, or that is past its retention; else (all slots hold finished goals
  * nobody collected) the oldest finished goal: retention is best effort when
- * slots run short, sending never blocks on it. */
-static int64_t claim(hcm_action_client *cli, int64_t now)
+ * slots run short, sending never blocks on it. Last, a slot left CLAIMED by
+ * a client that died between claiming and sending: taken over by a CAS of
+ * its `client` word from the dead identity, which a live claimer's own CAS
+ * (from the value it saw before claiming) would have beaten. */
+static int64_t claim(hcm_act *a, int64_t now, uint64_t me)
 {
-    hcm_act *a = &cli->a;
     int64_t oldest = -1, oldest_fin = 0;
-    for (int pass = 0; pass < 3; pass++) {
+    for (int pass = 0; pass < 4; pass++) {
         for (uint32_t i = 0; i < a->slot_count; i++) {
             if (pass == 2 && (int64_t)i != oldest)
                 continue;
             hcm_act_slot *s = slot_of(a, i);
             uint32_t st = atomic_load_explicit(&s->status, memory_order_relaxed);
+            uint64_t prev = atomic_load_explicit(&s->client, memory_order_acquire);
+            if (pass == 3) {
+                if (st != HCM_GSLOT_CLAIMED || prev == me || hcm__id_alive(prev))
+                    continue;
+                if (own(s, prev, me) &&
+                    atomic_load_explicit(&s->status, memory_order_acquire) == HCM_GSLOT_CLAIMED)
+                    return i;
+                continue;
+            }
             if (pass == 0 && st != HCM_GSLOT_FREE)
                 continue;
             if (pass >= 1) {
@@ -866,11 +993,10 @@ static int64_t claim(hcm_action_client *cli, int64_t now)
             /* acquire: the slot's previous use is over */
             if (atomic_compare_exchange_strong_explicit(&s->status, &st, HCM_GSLOT_CLAIMED,
                                                         memory_order_acquire,
-                                                        memory_order_relaxed))
-                return i;
+                                                        memory_order_relaxed) &&
+                own(s, prev, me))
+                return i; /* (a thief that won the client word owns it instead) */
         }
-        if (pass == 1 && oldest < 0)
-            break;
     }
     return -1;
 }
@@ -891,7 +1017,7 @@ int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
         return hcm__fail(HCM_EDEAD, "action '%s' has no live server", cli->name.topic);
     int64_t now = hcm__now_ns(), deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     int64_t i;
-    while ((i = claim(cli, now)) < 0) {
+    while ((i = claim(a, now, cli->me)) < 0) {
         if (timeout_ns == 0 || (deadline >= 0 && now >= deadline))
             return hcm__fail(HCM_EBUSY, "action '%s': all %u goal slots are in use",
                              cli->name.topic, a->slot_count);
@@ -901,8 +1027,7 @@ int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
     }
     hcm_act_slot *s = slot_of(a, (uint32_t)i);
     uint64_t id = atomic_fetch_add_explicit(&a->hdr->next_id, 1, memory_order_relaxed) + 1;
-    memcpy(goal_of(a, s), goal, len);
-    atomic_store_explicit(&s->client, cli->me, memory_order_relaxed);
+    hcm__copy(goal_of(a, s), goal, len); /* s->client is ours already (claim) */
     atomic_store_explicit(&s->client_token, cli->token, memory_order_relaxed);
     atomic_store_explicit(&s->id, id, memory_order_relaxed);
     atomic_store_explicit(&s->server, 0, memory_order_relaxed);
@@ -932,11 +1057,13 @@ int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
 int hcm_action_client_status(hcm_action_client *cli, hcm_goal g, hcm_goal_status *stp)
 {
     hcm_act_slot *s;
-    if (cli == NULL || stp == NULL || (s = mine(cli, g)) == NULL)
-        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
-                         (unsigned long long)g.id);
+    if (cli == NULL || stp == NULL || (s = mine(cli, g, NULL)) == NULL)
+        return not_mine(g);
     /* (U2) acquire: pairs with the server's release */
-    *stp = public_status(atomic_load_explicit(&s->status, memory_order_acquire));
+    uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+    if (!still_mine(cli, s, g, st))
+        return not_mine(g);
+    *stp = public_status(st);
     return HCM_OK;
 }
 
@@ -952,18 +1079,19 @@ static int changed(void *p)
 }
 
 /* Is the party that must move this goal forward still there? */
-static int goal_orphaned(hcm_action_client *cli, hcm_act_slot *s)
+static int goal_orphaned(const hcm_act *a, hcm_act_slot *s)
 {
     uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
     if (hcm_goal_status_is_final((hcm_goal_status)st))
         return 0;
     uint64_t who = st == HCM_GOAL_PENDING
-                       ? atomic_load_explicit(&cli->a.hdr->server, memory_order_acquire)
+                       ? atomic_load_explicit(&a->hdr->server, memory_order_acquire)
                        : atomic_load_explicit(&s->server, memory_order_relaxed);
     return who == 0 || !hcm__id_alive(who);
 }
 
-static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, int64_t deadline)
+static int wait_change(hcm_action_client *cli, const hcm_act *a, hcm_act_slot *s, hcm_goal g,
+                       uint32_t seen, int64_t deadline)
 {
     /* The liveness check time is the client's, not this call's: a caller
      * polling with short timeouts still gets its check every 50 ms. */
@@ -975,11 +1103,13 @@ static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, i
     for (unsigned iter = 0;; iter++) {
         /* (U2) acquire: pairs with notify's release bump */
         if (atomic_load_explicit(&s->events, memory_order_acquire) != seen)
-            return HCM_OK;
+            return still_mine_now(cli, s, g) ? HCM_OK : not_mine(g);
         if ((iter & 15) == 0 || now - start >= HCM__SVC_PAUSE_NS)
             now = hcm__now_ns();
         if (now >= next_check) {
-            if (goal_orphaned(cli, s)) {
+            if (!still_mine_now(cli, s, g))
+                return not_mine(g);
+            if (goal_orphaned(a, s)) {
                 /* End it here, ABORTED, so that no later server runs a goal
                  * whose client was told it failed. */
                 uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
@@ -998,7 +1128,7 @@ static int wait_change(hcm_action_client *cli, hcm_act_slot *s, uint32_t seen, i
             atomic_store_explicit(&cli->next_check, next_check, memory_order_relaxed);
         }
         if (deadline >= 0 && now >= deadline)
-            return HCM_ETIMEDOUT;
+            return still_mine_now(cli, s, g) ? HCM_ETIMEDOUT : not_mine(g);
         if (cli->spin_ns != 0 && (cli->spin_ns < 0 || now - start < cli->spin_ns)) {
             if (now - start < HCM__SVC_PAUSE_NS)
                 hcm__cpu_relax();
@@ -1021,11 +1151,11 @@ int hcm_action_client_wait(hcm_action_client *cli, hcm_goal g, uint32_t *eventsp
                            int64_t timeout_ns)
 {
     hcm_act_slot *s;
-    if (cli == NULL || eventsp == NULL || (s = mine(cli, g)) == NULL)
-        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
-                         (unsigned long long)g.id);
+    hcm_act *a;
+    if (cli == NULL || eventsp == NULL || (s = mine(cli, g, &a)) == NULL)
+        return not_mine(g);
     int64_t deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
-    int rc = wait_change(cli, s, *eventsp, deadline);
+    int rc = wait_change(cli, a, s, g, *eventsp, deadline);
     *eventsp = atomic_load_explicit(&s->events, memory_order_acquire);
     return rc;
 }
@@ -1034,10 +1164,10 @@ int hcm_action_client_feedback(hcm_action_client *cli, hcm_goal g, void *buf, si
                                size_t *lenp, uint64_t *seqp)
 {
     hcm_act_slot *s;
+    hcm_act *a;
     if (cli == NULL || lenp == NULL || seqp == NULL || (buf == NULL && cap != 0) ||
-        (s = mine(cli, g)) == NULL)
-        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
-                         (unsigned long long)g.id);
+        (s = mine(cli, g, &a)) == NULL)
+        return not_mine(g);
     for (int tries = 0; tries < 64; tries++) {
         /* (F2) acquire: pairs with the even store of (F1) */
         uint64_t v = atomic_load_explicit(&s->fb_seq, memory_order_acquire);
@@ -1049,7 +1179,7 @@ int hcm_action_client_feedback(hcm_action_client *cli, hcm_goal g, void *buf, si
         if (n <= *seqp)
             return HCM_EAGAIN;
         uint64_t len = atomic_load_explicit(&s->fb_len, memory_order_relaxed);
-        if (len > cli->a.fb_max)
+        if (len > a->fb_max)
             return hcm__fail(HCM_ECORRUPT, "feedback length %llu out of range",
                              (unsigned long long)len);
         if (len > cap) {
@@ -1057,10 +1187,12 @@ int hcm_action_client_feedback(hcm_action_client *cli, hcm_goal g, void *buf, si
             return hcm__fail(HCM_EMSGSIZE, "feedback of %llu bytes; buffer holds %zu",
                              (unsigned long long)len, cap);
         }
-        hcm__racy_copy(buf, fb_of(&cli->a, s), (size_t)len);
+        hcm__racy_copy(buf, fb_of(a, s), (size_t)len);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&s->fb_seq, memory_order_relaxed) != v)
             continue; /* a newer one came while copying */
+        if (!still_mine_now(cli, s, g))
+            return not_mine(g);
         *lenp = (size_t)len;
         *seqp = n;
         return HCM_OK;
@@ -1068,19 +1200,19 @@ int hcm_action_client_feedback(hcm_action_client *cli, hcm_goal g, void *buf, si
     return HCM_EAGAIN;
 }
 
-static int read_result(hcm_action_client *cli, hcm_act_slot *s, void *buf, size_t cap,
+/* st: the final status the caller read (acquire), which published these */
+static int read_result(const hcm_act *a, hcm_act_slot *s, uint32_t st, void *buf, size_t cap,
                        size_t *lenp, hcm_goal_status *stp)
 {
-    uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
     uint64_t len = atomic_load_explicit(&s->result_len, memory_order_relaxed);
-    if (len > cli->a.result_max)
+    if (len > a->result_max)
         return hcm__fail(HCM_ECORRUPT, "result length %llu out of range", (unsigned long long)len);
     *stp = public_status(st);
     *lenp = (size_t)len;
     if (len > cap)
         return hcm__fail(HCM_EMSGSIZE, "result of %llu bytes; buffer holds %zu",
                          (unsigned long long)len, cap);
-    memcpy(buf, result_of(&cli->a, s), (size_t)len);
+    hcm__copy(buf, result_of(a, s), (size_t)len);
     return HCM_OK;
 }
 
@@ -1088,14 +1220,16 @@ int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size
                              size_t *lenp, hcm_goal_status *stp, int64_t timeout_ns)
 {
     hcm_act_slot *s;
+    hcm_act *a;
     if (cli == NULL || lenp == NULL || stp == NULL || (buf == NULL && cap != 0) ||
-        (s = mine(cli, g)) == NULL)
-        return hcm__fail(HCM_EINVAL, "goal %llu is not a goal of this client",
-                         (unsigned long long)g.id);
+        (s = mine(cli, g, &a)) == NULL)
+        return not_mine(g);
     int64_t deadline = timeout_ns < 0 ? -1 : hcm__now_ns() + timeout_ns;
     for (;;) {
         uint32_t seen = atomic_load_explicit(&s->events, memory_order_acquire);
         uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
+        if (!still_mine(cli, s, g, st)) /* the status read may be another goal's */
+            return not_mine(g);
         if (hcm_goal_status_is_final((hcm_goal_status)st)) {
             if (atomic_load_explicit(&s->orphaned, memory_order_relaxed)) {
                 *stp = HCM_GOAL_ABORTED;
@@ -1104,12 +1238,14 @@ int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size
                                             "the goal",
                                  cli->name.topic);
             }
-            int rc = read_result(cli, s, buf, cap, lenp, stp);
+            int rc = read_result(a, s, st, buf, cap, lenp, stp);
+            if (!still_mine_now(cli, s, g))
+                return not_mine(g);
             if (rc == HCM_OK) /* relaxed: a hint for slot reuse */
                 atomic_store_explicit(&s->collected, 1, memory_order_relaxed);
             return rc;
         }
-        int rc = wait_change(cli, s, seen, deadline);
+        int rc = wait_change(cli, a, s, g, seen, deadline);
         if (rc != HCM_OK)
             return rc;
     }
@@ -1136,9 +1272,13 @@ int hcm_action_client_query(hcm_action_client *cli, uint64_t goal_id, hcm_goal_s
             *lenp = 0;
             return HCM_OK;
         }
-        rc = read_result(cli, s, buf, cap, lenp, stp);
-        /* the slot may have been reused meanwhile: trust only a stable id */
-        if (atomic_load_explicit(&s->id, memory_order_acquire) != goal_id)
+        rc = read_result(a, s, st, buf, cap, lenp, stp);
+        /* the slot may have been reused meanwhile: trust only a stable id
+         * and a status no reuser has claimed (see still_mine) */
+        atomic_thread_fence(memory_order_acquire); /* orders the copy before the re-check */
+        uint32_t st2 = atomic_load_explicit(&s->status, memory_order_relaxed);
+        if (atomic_load_explicit(&s->id, memory_order_relaxed) != goal_id ||
+            st2 == HCM_GSLOT_FREE || st2 == HCM_GSLOT_CLAIMED)
             break;
         return rc;
     }
