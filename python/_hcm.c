@@ -3155,15 +3155,15 @@ static PyObject *aserver_run_goal(PyObject *op, PyObject *hobj)
     uint32_t status = h->outcome ? (uint32_t)h->outcome : HCM_GOAL_SUCCEEDED;
     enc e;
     int have = 0;
-    if (res == NULL) { /* the callback raised: abort with the default result */
-        PyErr_Clear();
+    if (res == NULL) { /* the callback raised: report it, abort with the default result */
+        PyErr_WriteUnraisable(self->execute);
         status = HCM_GOAL_ABORTED;
         res = Py_NewRef(self->res_default);
     }
     if (res == Py_None)
         Py_SETREF(res, Py_NewRef(self->res_default));
     if (encode(self->st, &self->res, self->goal.name, res, &e) < 0) {
-        PyErr_Clear();
+        PyErr_WriteUnraisable(self->execute); /* it returned a result of the wrong type */
         status = HCM_GOAL_ABORTED;
         if (encode(self->st, &self->res, self->goal.name, self->res_default, &e) == 0)
             have = 1;
@@ -3329,17 +3329,18 @@ static PyObject *aserver_serve_forever(PyObject *op, PyObject *unused)
         if (rc != HCM_OK)
             continue;
         PyObject *goal = decode_any(self->st, &self->goal.c, self->scratch, len);
-        if (goal == NULL) {
-            PyErr_Clear();
+        if (goal == NULL) { /* the goal does not decode: report it, reject it */
+            PyErr_WriteUnraisable(op);
             hcm_action_server_reject(self->srv, g);
             continue;
         }
         if (self->accept != Py_None) {
             PyObject *ok = PyObject_CallOneArg(self->accept, goal);
-            int yes = ok != NULL && PyObject_IsTrue(ok) == 1;
+            int yes = ok != NULL ? PyObject_IsTrue(ok) : -1;
             Py_XDECREF(ok);
-            PyErr_Clear();
-            if (!yes) {
+            if (yes < 0) /* it raised: report it (sys.unraisablehook), reject the goal */
+                PyErr_WriteUnraisable(self->accept);
+            if (yes != 1) {
                 hcm_action_server_reject(self->srv, g);
                 Py_DECREF(goal);
                 continue;

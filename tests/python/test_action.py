@@ -262,6 +262,36 @@ def test_an_accept_callback_that_raises_rejects_the_goal():
         assert client.send_goal(12).result(timeout=10) == 24
 
 
+def test_an_accept_callback_exception_is_reported_to_sys_unraisablehook(monkeypatch):
+    seen = []
+    monkeypatch.setattr("sys.unraisablehook", seen.append)
+
+    def accept(goal):
+        raise ValueError("unlucky accept")
+
+    with shm_action.ActionServer("unraisable_accept", 0, 0, 0, lambda g: g.goal,
+                                 accept_callback=accept), \
+            shm_action.ActionClient("unraisable_accept", 0, 0, 0) as client:
+        assert client.send_goal(1).result(timeout=10) is None
+    assert [type(u.exc_value) for u in seen] == [ValueError]
+    assert str(seen[0].exc_value) == "unlucky accept"
+
+
+def test_an_execute_callback_exception_aborts_the_goal_and_is_reported(monkeypatch):
+    seen = []
+    monkeypatch.setattr("sys.unraisablehook", seen.append)
+
+    def execute(goal):
+        raise KeyError("unlucky execute")
+
+    with shm_action.ActionServer("unraisable_execute", 0, 0, 0, execute), \
+            shm_action.ActionClient("unraisable_execute", 0, 0, 0) as client:
+        goal = client.send_goal(1)
+        assert goal.result(timeout=10) == 0  # the default result
+        assert goal.status == "aborted"
+    assert [type(u.exc_value) for u in seen] == [KeyError]
+
+
 # ---- cancel --------------------------------------------------------------------------
 
 SLOW_ACCEPT_SERVER = """
