@@ -169,7 +169,8 @@ HCM_API int hcm_action_client_result(hcm_action_client *cli, hcm_goal goal, void
 
 /* Asks to cancel: a pending goal ends CANCELED at once; an accepted or
  * executing one becomes CANCELING and the server decides. HCM_EINVAL for a
- * finished goal (it stays as it ended). */
+ * finished goal (it stays as it ended); a goal that ends CANCELED while this
+ * call runs (the server saw the request) gives HCM_OK. */
 HCM_API int hcm_action_client_cancel(hcm_action_client *cli, hcm_goal goal);
 
 /* Any client: status and result of a goal by id (while it is retained).

@@ -907,6 +907,8 @@ int hcm_action_client_cancel(hcm_action_client *cli, hcm_goal g)
             notify(s); /* the flag is set; accept() or the executor will see it */
             return HCM_OK;
         }
+        if (st == HCM_GOAL_CANCELED) /* ended by our flag meanwhile (accept, executor) */
+            return HCM_OK;
         return hcm__fail(HCM_EINVAL, "goal %llu already ended %s", (unsigned long long)g.id,
                          hcm_goal_status_name(public_status(st)));
     }
