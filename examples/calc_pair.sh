@@ -9,10 +9,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 "$server" --seconds 30 --unlink &
 spid=$!
 trap 'kill -INT $spid 2>/dev/null || true; wait $spid 2>/dev/null || true' EXIT
-status=0
+status=1
 for _ in $(seq 50); do # the client fails fast (HCM_ENOENT) until the server is up
-    "$client" --count 3 && break
-    status=$?
+    if "$client" --count 3; then
+        status=0
+        break
+    fi
     sleep 0.1
 done
 if [[ -n $python ]]; then
