@@ -70,6 +70,52 @@ BENCH_INLINE int bench_ping(bench_env *e, void *t, bench_send_fn send, bench_rec
     return 0;
 }
 
+/* One-way by timestamps, paced as a ping-pong: A sends counter i, B answers
+ * with the CLOCK_MONOTONIC value it read right before its send (BENCH_STOP
+ * echoed as such), A reads the clock right after recv() returns: one sample
+ * = receive time - stamp (the B -> A hop only). Same warm-up, window and
+ * stop as bench_ping; B runs bench_echo with a send() that stamps. Samples
+ * are stored doubled so bench_percentiles (which halves) gives the one-way.
+ * Both processes read the same system-wide clock (TSC); a sample below
+ * -1 us fails the run, small negative ones (skew) count as 0. */
+BENCH_INLINE int bench_ping_stamped(bench_env *e, void *t, bench_send_fn send,
+                                    bench_recv_fn recv)
+{
+    size_t cap = 0;
+    uint32_t *ow = bench_samples(&cap);
+    if (!ow)
+        return bench_fail(e, "out of memory for samples");
+    uint64_t i = 0, r = 0;
+    int64_t start = bench_now();
+    for (;;) {
+        if (send(t, i) || recv(t, &r))
+            return -1;
+        i++;
+        if (i >= 100 && bench_now() - start >= e->p->warm_ns)
+            break;
+    }
+    size_t n = 0;
+    int64_t begin = bench_now();
+    while (n < cap) {
+        if (send(t, i) || recv(t, &r))
+            return -1;
+        int64_t t1 = bench_now(), d = t1 - (int64_t)r;
+        if (r == BENCH_STOP || d < -1000 || d > 1000000000)
+            return bench_fail(e, "stamp %lld ns away from the receive time", (long long)d);
+        ow[n++] = (uint32_t)(2 * (d < 0 ? 0 : d));
+        i++;
+        if (t1 - begin >= e->p->window_ns)
+            break;
+    }
+    if (send(t, BENCH_STOP) || recv(t, &r))
+        return -1;
+    if (r != BENCH_STOP)
+        return bench_fail(e, "stop echo %llu", (unsigned long long)r);
+    bench_percentiles(ow, n, &e->ctl->res.p50_ns, &e->ctl->res.p99_ns);
+    e->ctl->res.samples = n;
+    return 0;
+}
+
 BENCH_INLINE int bench_echo(bench_env *e, void *t, bench_send_fn send, bench_recv_fn recv)
 {
     (void)e;

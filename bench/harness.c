@@ -264,6 +264,9 @@ static void unlink_topics(const char *domain)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         (void)hcm_topic_unlink(domain, names[i]); /* HCM_ENOENT is the usual answer */
     (void)hcm_service_unlink(domain, "svc"); /* the service rows' segment */
+    static const char *const actions[] = {"act", "act_ab", "act_ba"}; /* the action rows' */
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        (void)hcm_action_unlink(domain, actions[i]);
 }
 
 int bench_run(const bench_case *c, const char *domain, bench_result *out, char *err, size_t errlen)

@@ -12,8 +12,8 @@ typedef struct bench_case {
     bench_params p;
     size_t shared_len;   /* data mapping for a raw reference; 0 = none */
     int uds;             /* give the children a SOCK_SEQPACKET socketpair */
-    int hcm;             /* uses topics ping/pong/stream or service svc: unlink them before
-                            and after */
+    int hcm;             /* uses topics ping/pong/stream, service svc or actions act,
+                            act_ab, act_ba: unlink them before and after */
 } bench_case;
 
 /* Forks A and B, waits (never longer than warm + window + ~20 s), kills both

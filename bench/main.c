@@ -8,7 +8,8 @@
  * row's ratio to its reference from the same run, and the goals as PASS/MISS.
  * Exit status: 0 when every measurement ran (a MISS is a result, not an
  * error), 1 when any failed, 2 on bad usage, 128+signal when interrupted.
- * See docs/performance.md; the service rows (svc*) in docs/performance-services.md.
+ * See docs/performance.md; the service rows (svc*) in docs/performance-services.md;
+ * the action rows (act*) in docs/performance-actions.md.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ static const row g_rows[] = {
     {"poll-8B-unp",   "hcm polling (take spin)",      1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_pingpong, BENCH_OURS_POLL, 0, SH_NONE, 0, "floor-8B-unp"},
     {"futex-8B-unp",  "raw futex",                    0, BENCH_LAT, BENCH_UNPINNED, 8, bench_ref_futex, 0, 0, SH_MAILBOX, 0, NULL},
     {"block-8B-unp",  "hcm blocking (default wait)",  1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_pingpong, BENCH_OURS_BLOCK, 0, SH_NONE, 0, "futex-8B-unp"},
+    {"sleep-8B-unp",  "hcm wait, spin_ns=0",          1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_pingpong, BENCH_OURS_FUTEX, 0, SH_NONE, 0, "futex-8B-unp"},
     /* 8 B, both on CPU 1 (no spinning reference: a spinner takes a 4 ms slice per hop) */
     {"futex-8B-same", "raw futex",                    0, BENCH_LAT, BENCH_SAMECORE, 8, bench_ref_futex, 0, 0, SH_MAILBOX, 0, NULL},
     {"block-8B-same", "hcm blocking (default wait)",  1, BENCH_LAT, BENCH_SAMECORE, 8, bench_ours_pingpong, BENCH_OURS_BLOCK, 0, SH_NONE, 0, "futex-8B-same"},
@@ -105,6 +107,39 @@ static const row g_rows[] = {
     {"svcsleep-4K-pin", "hcm call, spin_ns=0 both",   1, BENCH_LAT, BENCH_PINNED,   4 * KIB, bench_ours_service, BENCH_SVC_HANDLER | BENCH_SVC_SLEEP, 0, SH_NONE, 0, "futex-4K-pin"},
     {"svc-4K-unp",      "hcm call, handler thread",   1, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ours_service, BENCH_SVC_HANDLER, 0, SH_NONE, 0, "floor-4K-unp"},
     {"svcsleep-4K-unp", "hcm call, spin_ns=0 both",   1, BENCH_LAT, BENCH_UNPINNED, 4 * KIB, bench_ours_service, BENCH_SVC_HANDLER | BENCH_SVC_SLEEP, 0, SH_NONE, 0, "futex-4K-unp"},
+    /* actions (bench_ours_action in ours.c; docs/performance-actions.md), 8 B
+     * goal/feedback/result. acc = send -> ACCEPTED seen (round trip), goal =
+     * send -> result() returns (round trip), res = finish -> result() returns
+     * (one-way by clock stamps), fb = feedback ping-pong (one-way = RTT/2),
+     * fbts = the same with stamps (one-way = receive - stamp). The reference
+     * is the service call of the same waits (acc, goal, res: a call round
+     * trip) or the topic ping-pong of the same waits (fb: a topic one-way). */
+    {"actacc-8B-pin",       "action send->accepted",       1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_ACCEPT | BENCH_ACT_WAIT, 0, SH_NONE, 0, "svc-8B-pin"},
+    {"actaccpoll-8B-pin",   "send->accepted, polling",     1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_ACCEPT | BENCH_ACT_POLL, 0, SH_NONE, 0, "svc-8B-pin"},
+    {"actaccsleep-8B-pin",  "send->accepted, spin_ns=0",   1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_ACCEPT | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "svcsleep-8B-pin"},
+    {"actgoal-8B-pin",      "action send->result()",       1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_GOAL | BENCH_ACT_WAIT, 0, SH_NONE, 0, "svc-8B-pin"},
+    {"actgoalpoll-8B-pin",  "send->result(), spin_ns=-1",  1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_GOAL | BENCH_ACT_POLL, 0, SH_NONE, 0, "svc-8B-pin"},
+    {"actgoalsleep-8B-pin", "send->result(), spin_ns=0",   1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_GOAL | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "svcsleep-8B-pin"},
+    {"actres-8B-pin",       "finish->result(), stamps",    1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_RESULT | BENCH_ACT_WAIT, 0, SH_NONE, 0, "svc-8B-pin"},
+    {"actrespoll-8B-pin",   "finish->result(), spin_ns=-1",1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_RESULT | BENCH_ACT_POLL, 0, SH_NONE, 0, "svc-8B-pin"},
+    {"actressleep-8B-pin",  "finish->result(), spin_ns=0", 1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_RESULT | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "svcsleep-8B-pin"},
+    {"actfbpoll-8B-pin",    "feedback, polling",           1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_FB | BENCH_ACT_POLL, 0, SH_NONE, 0, "poll-8B-pin"},
+    {"actfbblock-8B-pin",   "feedback, default wait",      1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_FB | BENCH_ACT_WAIT, 0, SH_NONE, 0, "block-8B-pin"},
+    {"actfbsleep-8B-pin",   "feedback, spin_ns=0",         1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_FB | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "sleep-8B-pin"},
+    {"actfbts-8B-pin",      "feedback polling, stamps",    1, BENCH_LAT, BENCH_PINNED,   8, bench_ours_action, BENCH_ACT_FBTS | BENCH_ACT_POLL, 0, SH_NONE, 0, "poll-8B-pin"},
+    {"actacc-8B-unp",       "action send->accepted",       1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_ACCEPT | BENCH_ACT_WAIT, 0, SH_NONE, 0, "svc-8B-unp"},
+    {"actaccpoll-8B-unp",   "send->accepted, polling",     1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_ACCEPT | BENCH_ACT_POLL, 0, SH_NONE, 0, "svc-8B-unp"},
+    {"actaccsleep-8B-unp",  "send->accepted, spin_ns=0",   1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_ACCEPT | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "svcsleep-8B-unp"},
+    {"actgoal-8B-unp",      "action send->result()",       1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_GOAL | BENCH_ACT_WAIT, 0, SH_NONE, 0, "svc-8B-unp"},
+    {"actgoalpoll-8B-unp",  "send->result(), spin_ns=-1",  1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_GOAL | BENCH_ACT_POLL, 0, SH_NONE, 0, "svc-8B-unp"},
+    {"actgoalsleep-8B-unp", "send->result(), spin_ns=0",   1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_GOAL | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "svcsleep-8B-unp"},
+    {"actres-8B-unp",       "finish->result(), stamps",    1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_RESULT | BENCH_ACT_WAIT, 0, SH_NONE, 0, "svc-8B-unp"},
+    {"actrespoll-8B-unp",   "finish->result(), spin_ns=-1",1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_RESULT | BENCH_ACT_POLL, 0, SH_NONE, 0, "svc-8B-unp"},
+    {"actressleep-8B-unp",  "finish->result(), spin_ns=0", 1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_RESULT | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "svcsleep-8B-unp"},
+    {"actfbpoll-8B-unp",    "feedback, polling",           1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_FB | BENCH_ACT_POLL, 0, SH_NONE, 0, "poll-8B-unp"},
+    {"actfbblock-8B-unp",   "feedback, default wait",      1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_FB | BENCH_ACT_WAIT, 0, SH_NONE, 0, "block-8B-unp"},
+    {"actfbsleep-8B-unp",   "feedback, spin_ns=0",         1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_FB | BENCH_ACT_SLEEP, 0, SH_NONE, 0, "sleep-8B-unp"},
+    {"actfbts-8B-unp",      "feedback polling, stamps",    1, BENCH_LAT, BENCH_UNPINNED, 8, bench_ours_action, BENCH_ACT_FBTS | BENCH_ACT_POLL, 0, SH_NONE, 0, "poll-8B-unp"},
 };
 /* clang-format on */
 #define NROWS (sizeof g_rows / sizeof g_rows[0])
@@ -136,6 +171,36 @@ static const char *svc_ref2(size_t r)
 {
     int i = svc_of(r);
     return i < 0 ? NULL : g_svc[i].ref2;
+}
+
+/* Action rows: 1 if row r is one. */
+static int act_of(size_t r)
+{
+    return g_rows[r].fn == bench_ours_action;
+}
+
+/* The factor from the stored figure (one-way = RTT/2 for ping-pongs, the
+ * one-way for stamped rows) to the figure printed for row r in the actions
+ * table: 2 for round trips (service calls, action send->accepted and
+ * send->result), 1 for one-way figures. */
+static double disp_k(size_t r)
+{
+    if (act_of(r)) {
+        int k = BENCH_ACT_KIND(g_rows[r].variant);
+        return k == BENCH_ACT_ACCEPT || k == BENCH_ACT_GOAL ? 2 : 1;
+    }
+    return svc_of(r) >= 0 ? 2 : 1;
+}
+
+static const char *disp_name(size_t r)
+{
+    if (act_of(r)) {
+        int k = BENCH_ACT_KIND(g_rows[r].variant);
+        return k == BENCH_ACT_ACCEPT || k == BENCH_ACT_GOAL ? "RT"
+               : k == BENCH_ACT_FB                          ? "one-way (RTT/2)"
+                                                            : "one-way (stamps)";
+    }
+    return svc_of(r) >= 0 ? "call RT" : "one-way (RTT/2)";
 }
 
 typedef struct goal {
@@ -183,6 +248,61 @@ static const goal g_goals[] = {
     {"svc-8B-pin", "uds-8B-pin", -1, 0, "service call RT (default spin) vs UDS request/response (pinned)"},
     {"svcsleep-8B-pin", "uds-8B-pin", -1, 0,
      "service call RT (spin_ns 0) vs UDS request/response (pinned)"},
+    /* actions (docs/performance-actions.md): the figures compared are the ones
+     * the actions table prints (round trip or one-way, see disp_k) */
+    {"actfbpoll-8B-pin", "poll-8B-pin", 1, 1.2,
+     "action feedback one-way, polling, 8 B <= 1.2x topic one-way, polling (pinned)"},
+    {"actfbblock-8B-pin", "block-8B-pin", 1, 1.2,
+     "action feedback one-way, default wait, 8 B <= 1.2x topic one-way, default wait (pinned)"},
+    {"actfbpoll-8B-unp", "poll-8B-unp", 1, 1.2,
+     "action feedback one-way, polling, 8 B <= 1.2x topic one-way, polling (unpinned)"},
+    {"actfbblock-8B-unp", "block-8B-unp", 1, 1.2,
+     "action feedback one-way, default wait, 8 B <= 1.2x topic one-way, default wait (unpinned)"},
+    /* not goals: context */
+    {"actfbsleep-8B-pin", "sleep-8B-pin", -1, 0,
+     "action feedback one-way, spin_ns 0 vs topic one-way, spin_ns 0 (pinned)"},
+    {"actfbsleep-8B-unp", "sleep-8B-unp", -1, 0,
+     "action feedback one-way, spin_ns 0 vs topic one-way, spin_ns 0 (unpinned)"},
+    {"actfbts-8B-pin", "actfbpoll-8B-pin", -1, 0,
+     "action feedback one-way by stamps vs by RTT/2, polling (pinned; the method cross-check)"},
+    {"actfbts-8B-unp", "actfbpoll-8B-unp", -1, 0,
+     "action feedback one-way by stamps vs by RTT/2, polling (unpinned)"},
+    {"actacc-8B-pin", "svc-8B-pin", -1, 0,
+     "action send->accepted RT vs service call RT, default waits (pinned)"},
+    {"actacc-8B-unp", "svc-8B-unp", -1, 0,
+     "action send->accepted RT vs service call RT, default waits (unpinned)"},
+    {"actaccsleep-8B-pin", "svcsleep-8B-pin", -1, 0,
+     "action send->accepted RT vs service call RT, spin_ns 0 (pinned)"},
+    {"actaccsleep-8B-unp", "svcsleep-8B-unp", -1, 0,
+     "action send->accepted RT vs service call RT, spin_ns 0 (unpinned)"},
+    {"actgoal-8B-pin", "svc-8B-pin", -1, 0,
+     "action send->result() RT vs service call RT, default waits (pinned)"},
+    {"actgoal-8B-unp", "svc-8B-unp", -1, 0,
+     "action send->result() RT vs service call RT, default waits (unpinned)"},
+    {"actgoalsleep-8B-pin", "svcsleep-8B-pin", -1, 0,
+     "action send->result() RT vs service call RT, spin_ns 0 (pinned)"},
+    {"actgoalsleep-8B-unp", "svcsleep-8B-unp", -1, 0,
+     "action send->result() RT vs service call RT, spin_ns 0 (unpinned)"},
+    {"actaccpoll-8B-pin", "svc-8B-pin", -1, 0,
+     "action send->accepted RT, client polls, vs service call RT, default waits (pinned)"},
+    {"actaccpoll-8B-unp", "svc-8B-unp", -1, 0,
+     "action send->accepted RT, client polls, vs service call RT, default waits (unpinned)"},
+    {"actgoalpoll-8B-pin", "svc-8B-pin", -1, 0,
+     "action send->result() RT, client spins (spin_ns -1), vs service call RT (pinned)"},
+    {"actgoalpoll-8B-unp", "svc-8B-unp", -1, 0,
+     "action send->result() RT, client spins (spin_ns -1), vs service call RT (unpinned)"},
+    {"actrespoll-8B-pin", "svc-8B-pin", -1, 0,
+     "action finish->result() one-way, client spins (spin_ns -1), vs service call RT (pinned)"},
+    {"actrespoll-8B-unp", "svc-8B-unp", -1, 0,
+     "action finish->result() one-way, client spins (spin_ns -1), vs service call RT (unpinned)"},
+    {"actres-8B-pin", "svc-8B-pin", -1, 0,
+     "action finish->result() one-way vs service call RT, default waits (pinned)"},
+    {"actres-8B-unp", "svc-8B-unp", -1, 0,
+     "action finish->result() one-way vs service call RT, default waits (unpinned)"},
+    {"actressleep-8B-pin", "svcsleep-8B-pin", -1, 0,
+     "action finish->result() one-way vs service call RT, spin_ns 0 (pinned)"},
+    {"actressleep-8B-unp", "svcsleep-8B-unp", -1, 0,
+     "action finish->result() one-way vs service call RT, spin_ns 0 (unpinned)"},
 };
 #define NGOALS (sizeof g_goals / sizeof g_goals[0])
 
@@ -407,6 +527,12 @@ static void print_row_line(int rep, int r, const bench_result *x, const char *er
     if (w->kind == BENCH_LAT && svc_of((size_t)r) >= 0)
         printf("  RT p50 %8s µs  RT p99 %8s µs  (%s calls)\n", fmt_us(a, sizeof a, 2 * x->p50_ns),
                fmt_us(b, sizeof b, 2 * x->p99_ns), fmt_rate(c, sizeof c, (double)x->samples));
+    else if (act_of((size_t)r)) {
+        double k = disp_k((size_t)r);
+        printf("  %s p50 %8s µs  p99 %8s µs  (%s samples)\n", k == 2 ? "RT" : "1-way",
+               fmt_us(a, sizeof a, k * x->p50_ns), fmt_us(b, sizeof b, k * x->p99_ns),
+               fmt_rate(c, sizeof c, (double)x->samples));
+    }
     else if (w->kind == BENCH_LAT)
         printf("  p50 %8s µs  p99 %8s µs  (%s round trips)\n", fmt_us(a, sizeof a, x->p50_ns),
                fmt_us(b, sizeof b, x->p99_ns), fmt_rate(c, sizeof c, (double)x->samples));
@@ -425,7 +551,7 @@ static void print_summary(void)
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t r = 0; r < NROWS; r++) {
         const row *w = &g_rows[r];
-        if (!g_ran[r] || w->kind != BENCH_LAT || svc_of(r) >= 0)
+        if (!g_ran[r] || w->kind != BENCH_LAT || svc_of(r) >= 0 || act_of(r))
             continue;
         stat3 p50 = row_stat((int)r, 0), p99 = row_stat((int)r, 1), pr = row_stat((int)r, 2);
         printf("| %s | %s | %s | %s | %s | %s | ", w->key, w->what, mode_name(w->mode),
@@ -545,6 +671,76 @@ static void print_services(void)
         }
 }
 
+/* A row's ratio to its reference in the figures the actions table prints
+ * (round trip or one-way: disp_k), which for a one-way row against a call
+ * round trip is half the ratio of the stored figures. */
+static int act_ratio(int r, int ref, int which, rstat *o)
+{
+    if (ratio(r, ref, which, o))
+        return -1;
+    double f = disp_k((size_t)r) / disp_k((size_t)ref);
+    o->med *= f, o->lo *= f, o->hi *= f;
+    return 0;
+}
+
+/* Action rows with the references they are compared with, by placement:
+ * references first, then the action rows. */
+static void print_actions(void)
+{
+    static const enum bench_mode modes[] = {BENCH_PINNED, BENCH_UNPINNED};
+    int any = 0;
+    for (size_t r = 0; r < NROWS; r++)
+        any |= g_ran[r] && act_of(r);
+    if (!any)
+        return;
+    char a[128], b[128], c[128], d[128], e[64];
+    printf("\n## Actions: µs, median [min–max] over %d repeat%s (RT = round trip; one-way "
+           "(RTT/2) = half a ping-pong round trip; one-way (stamps) = receive time - clock "
+           "stamp in the payload)\n\n", g_nrep, g_nrep == 1 ? "" : "s");
+    printf("| row | what | mode | figure | p50 | p99 | probe ns | ratio to | p50 ratio, median "
+           "[min–max] of per-repeat ratios | p99 ratio |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++) {
+        int shown[NROWS] = {0};
+        for (size_t r = 0; r < NROWS; r++) {
+            if (!g_ran[r] || !act_of(r) || g_rows[r].mode != modes[mi])
+                continue;
+            shown[r] = 1;
+            int x = find_row(g_rows[r].ref);
+            if (x >= 0 && g_ran[x])
+                shown[x] = 1;
+        }
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t r = 0; r < NROWS; r++) {
+                const row *w = &g_rows[r];
+                if (!shown[r] || (pass == 0) != !act_of(r))
+                    continue;
+                double k = disp_k(r);
+                stat3 p50 = row_stat((int)r, 0), p99 = row_stat((int)r, 1),
+                      pr = row_stat((int)r, 2);
+                p50.med *= k, p50.min *= k, p50.max *= k;
+                p99.med *= k, p99.min *= k, p99.max *= k;
+                printf("| %s | %s | %s | %s | %s | %s | ", w->key, w->what, mode_name(w->mode),
+                       disp_name(r), fmt_stat_us(a, sizeof a, p50, 1),
+                       fmt_stat_us(b, sizeof b, p99, 1));
+                if (pr.n)
+                    printf("%.0f [%.0f–%.0f] | ", pr.med, pr.min, pr.max);
+                else
+                    printf(" | ");
+                int ref = act_of(r) ? find_row(w->ref) : -1;
+                rstat q, q99;
+                if (ref >= 0 && g_ran[ref] && act_ratio((int)r, ref, 0, &q) == 0 &&
+                    act_ratio((int)r, ref, 1, &q99) == 0)
+                    printf("%s (%s) | %sx [%s–%s]%s | %sx |\n", w->ref, disp_name((size_t)ref),
+                           fmt_x(a, sizeof a, q.med), fmt_x(b, sizeof b, q.lo),
+                           fmt_x(c, sizeof c, q.hi), pairs_note(e, sizeof e, &q),
+                           fmt_x(d, sizeof d, q99.med));
+                else
+                    printf(" | | |\n");
+            }
+    }
+}
+
 static int print_goals(void)
 {
     int miss = 0;
@@ -561,6 +757,24 @@ static int print_goals(void)
         }
         double m = q.med;
         stat3 x = row_stat(r, 0), y = row_stat(ref, 0);
+        if (act_of((size_t)r)) { /* in the figures of the actions table */
+            act_ratio(r, ref, 0, &q);
+            m = q.med;
+            double kx = disp_k((size_t)r), ky = disp_k((size_t)ref);
+            int pass = gl->at_most ? m <= gl->limit : m >= gl->limit;
+            if (gl->at_most >= 0)
+                miss += !pass;
+            printf("- %s %s: ratio %sx (", gl->at_most < 0 ? "info" : pass ? "PASS" : "MISS",
+                   gl->text, fmt_x(c, sizeof c, m));
+            if (gl->at_most >= 0)
+                printf("limit %s%.1fx; ", gl->at_most ? "<= " : ">= ", gl->limit);
+            printf("per-repeat %s–%s%s); medians %s µs %s vs %s µs %s\n",
+                   fmt_x(d, sizeof d, q.lo), fmt_x(f, sizeof f, q.hi),
+                   pairs_note(g, sizeof g, &q), fmt_us(a, sizeof a, kx * x.med),
+                   disp_name((size_t)r), fmt_us(b, sizeof b, ky * y.med),
+                   disp_name((size_t)ref));
+            continue;
+        }
         if (gl->at_most < 0 && g_rows[r].kind == BENCH_LAT) {
             double k = svc_of((size_t)r) >= 0 ? 2 : 1; /* service rows: full round trips */
             printf("- info %s: ratio %sx (per-repeat %s–%s%s); medians %s µs vs %s µs%s\n",
@@ -795,6 +1009,7 @@ int main(int argc, char **argv)
     }
     print_summary();
     print_services();
+    print_actions();
     int miss = print_goals();
     printf("\n## Environment at end\n\n");
     double share1 = bench_env_record("end", stdout);

@@ -430,3 +430,290 @@ out:
     free(s.dst);
     return rc;
 }
+
+/* ---- actions -------------------------------------------------------------------
+ *
+ * Goal, feedback and result are BYTES of at most `size` bytes; the counter
+ * (or a clock stamp) travels in the first 8 bytes. The servers keep the
+ * default 64 goal slots but set retention_ns = 0: a finished goal's slot may
+ * be reused at once (with the default 60 s retention a client can start at
+ * most 64 goals a minute; every send would wait for a slot after that).
+ * The action server has no spin setting (its take spins 20 us, then
+ * sleeps); the client side waits as the variant says (see ours.h):
+ *   POLL   spin on hcm_action_client_status()/_feedback() with `pause`;
+ *          result() with attr.spin_ns = -1 (spins without limit: `pause`
+ *          for 1 us, then sched_yield);
+ *   WAIT   hcm_action_client_wait() with the default attr (spin 20 us);
+ *   SLEEP  the same with attr.spin_ns = 0; the GOAL/RESULT rows' result()
+ *          waits the same way (it uses the client's spin_ns).
+ * B (the server of "act") echoes the counter of a goal as its result. */
+typedef struct act_side {
+    bench_env *e;
+    hcm_action_server *srv;
+    hcm_action_client *cli;
+    size_t size;
+    int waits;
+    unsigned char *src, *dst;
+    hcm_goal sent;   /* the goal this side sent last (client) */
+    hcm_goal held;   /* the goal this side took (server) */
+    uint64_t counter; /* ACCEPT: the counter of the goal in flight */
+    uint32_t events;  /* the event count seen last on `sent` */
+    uint64_t fb_seq;  /* the feedback sequence number read last on `sent` */
+} act_side;
+
+static int afail(act_side *s, const char *what, int rc)
+{
+    return bench_fail(s->e, "%s: %s (%s)", what, hcm_strerror(rc), hcm_errmsg());
+}
+
+static int act_open_server(act_side *s, const char *name)
+{
+    hcm_action_server_attr a;
+    hcm_action_server_attr_init(&a);
+    a.goal_max = a.feedback_max = a.result_max = s->size;
+    a.retention_ns = 0;
+    int rc = hcm_action_server_open(&s->srv, name, &a);
+    return rc ? afail(s, "hcm_action_server_open", rc) : 0;
+}
+
+static int act_open_client(act_side *s, const char *name)
+{
+    hcm_action_client_attr a;
+    hcm_action_client_attr_init(&a);
+    if (s->waits == BENCH_ACT_SLEEP)
+        a.spin_ns = 0;
+    else if (s->waits == BENCH_ACT_POLL)
+        a.spin_ns = -1; /* result() spins without limit */
+    int rc = hcm_action_client_open(&s->cli, name, &a);
+    return rc ? afail(s, "hcm_action_client_open", rc) : 0;
+}
+
+/* A: sends goal c (counter in the first 8 bytes). */
+static int act_send_goal(void *t, uint64_t c)
+{
+    act_side *s = t;
+    memcpy(s->src, &c, sizeof c);
+    int rc = hcm_action_client_send(s->cli, s->src, s->size, &s->sent, -1);
+    if (rc)
+        return afail(s, "hcm_action_client_send", rc);
+    s->counter = c;
+    s->events = 0; /* a new goal: the first wait returns at once and reads the count */
+    return 0;
+}
+
+/* A: until the goal is accepted (or already further on). */
+static int act_wait_accepted(void *t, uint64_t *c)
+{
+    act_side *s = t;
+    for (;;) {
+        hcm_goal_status st;
+        int rc = hcm_action_client_status(s->cli, s->sent, &st);
+        if (rc)
+            return afail(s, "hcm_action_client_status", rc);
+        if (st == HCM_GOAL_ACCEPTED || st == HCM_GOAL_EXECUTING || st == HCM_GOAL_SUCCEEDED) {
+            *c = s->counter;
+            return 0;
+        }
+        if (st != HCM_GOAL_PENDING)
+            return bench_fail(s->e, "goal %llu ended %s", (unsigned long long)s->counter,
+                              hcm_goal_status_name(st));
+        if (s->waits == BENCH_ACT_POLL) {
+            bench_relax();
+            continue;
+        }
+        while ((rc = hcm_action_client_wait(s->cli, s->sent, &s->events, -1)) == HCM_EINTR)
+            ;
+        if (rc)
+            return afail(s, "hcm_action_client_wait", rc);
+    }
+}
+
+/* A: result() of the goal in flight; *c = the first 8 bytes of the result. */
+static int act_result(void *t, uint64_t *c)
+{
+    act_side *s = t;
+    size_t len = 0;
+    hcm_goal_status st;
+    int rc;
+    while ((rc = hcm_action_client_result(s->cli, s->sent, s->dst, s->size, &len, &st, -1)) ==
+           HCM_EINTR)
+        ;
+    if (rc)
+        return afail(s, "hcm_action_client_result", rc);
+    if (st != HCM_GOAL_SUCCEEDED || len != s->size)
+        return bench_fail(s->e, "goal ended %s with %zu bytes", hcm_goal_status_name(st), len);
+    memcpy(c, s->dst, sizeof *c);
+    return 0;
+}
+
+/* B: takes the next goal. */
+static int act_take(void *t, uint64_t *c)
+{
+    act_side *s = t;
+    size_t len = 0;
+    int rc;
+    while ((rc = hcm_action_server_take(s->srv, s->dst, s->size, &len, &s->held, -1)) ==
+           HCM_EINTR)
+        ;
+    if (rc)
+        return afail(s, "hcm_action_server_take", rc);
+    if (len != s->size)
+        return bench_fail(s->e, "goal of %zu bytes, expected %zu", len, s->size);
+    memcpy(c, s->dst, sizeof *c);
+    return 0;
+}
+
+/* B: accepts the goal taken and finishes it at once, its counter as result
+ * (ACCEPT, GOAL); RESULT: the clock read right before finish() instead. */
+static int act_accept_finish(void *t, uint64_t c)
+{
+    act_side *s = t;
+    int rc = hcm_action_server_accept(s->srv, s->held);
+    if (rc)
+        return afail(s, "hcm_action_server_accept", rc);
+    if (BENCH_ACT_KIND(s->e->p->variant) == BENCH_ACT_RESULT && c != BENCH_STOP)
+        c = (uint64_t)bench_now();
+    memcpy(s->src, &c, sizeof c);
+    rc = hcm_action_server_finish(s->srv, s->held, HCM_GOAL_SUCCEEDED, s->src, s->size);
+    return rc ? afail(s, "hcm_action_server_finish", rc) : 0;
+}
+
+/* Feedback ping-pong: publish on the goal this side serves. */
+static int act_fb_send(void *t, uint64_t c)
+{
+    act_side *s = t;
+    if (BENCH_ACT_KIND(s->e->p->variant) == BENCH_ACT_FBTS && c != BENCH_STOP && s->e->role)
+        c = (uint64_t)bench_now(); /* B stamps; A's own sends carry the counter */
+    memcpy(s->src, &c, sizeof c);
+    int rc = hcm_action_server_feedback(s->srv, s->held, s->src, s->size);
+    return rc ? afail(s, "hcm_action_server_feedback", rc) : 0;
+}
+
+static int act_fb_got(act_side *s, size_t len, uint64_t seq, uint64_t *c)
+{
+    if (len != s->size)
+        return bench_fail(s->e, "feedback of %zu bytes, expected %zu", len, s->size);
+    if (seq != s->fb_seq + 1)
+        return bench_fail(s->e, "feedback %llu after %llu: skipped", (unsigned long long)seq,
+                          (unsigned long long)s->fb_seq);
+    s->fb_seq = seq;
+    memcpy(c, s->dst, sizeof *c);
+    return 0;
+}
+
+/* Feedback ping-pong: the next feedback on the goal this side sent. */
+static int act_fb_recv(void *t, uint64_t *c)
+{
+    act_side *s = t;
+    size_t len = 0;
+    uint64_t seq = s->fb_seq;
+    int rc;
+    if (s->waits == BENCH_ACT_POLL) {
+        while ((rc = hcm_action_client_feedback(s->cli, s->sent, s->dst, s->size, &len, &seq)) ==
+               HCM_EAGAIN)
+            bench_relax();
+        if (rc)
+            return afail(s, "hcm_action_client_feedback", rc);
+        return act_fb_got(s, len, seq, c);
+    }
+    for (;;) { /* wait, then read (as the topic rows' wait + take) */
+        rc = hcm_action_client_wait(s->cli, s->sent, &s->events, -1);
+        if (rc == HCM_EINTR)
+            continue;
+        if (rc)
+            return afail(s, "hcm_action_client_wait", rc);
+        rc = hcm_action_client_feedback(s->cli, s->sent, s->dst, s->size, &len, &seq);
+        if (rc == HCM_OK)
+            return act_fb_got(s, len, seq, c);
+        if (rc != HCM_EAGAIN)
+            return afail(s, "hcm_action_client_feedback", rc);
+    }
+}
+
+/* Feedback rows: each side opens its server, then its client, sends one
+ * goal to the peer's server, takes, accepts and executes the peer's goal. */
+static int act_fb_setup(act_side *s)
+{
+    bench_env *e = s->e;
+    size_t len = 0;
+    uint64_t zero = 0;
+    int rc;
+    if (act_open_server(s, e->role ? "act_ba" : "act_ab") || bench_barrier(e, 2))
+        return -1;
+    if (act_open_client(s, e->role ? "act_ab" : "act_ba"))
+        return -1;
+    memcpy(s->src, &zero, sizeof zero);
+    if ((rc = hcm_action_client_send(s->cli, s->src, s->size, &s->sent, 5000000000ll)) != 0)
+        return afail(s, "hcm_action_client_send", rc);
+    if ((rc = hcm_action_server_take(s->srv, s->dst, s->size, &len, &s->held, 5000000000ll)) != 0)
+        return afail(s, "hcm_action_server_take", rc);
+    if ((rc = hcm_action_server_accept(s->srv, s->held)) != 0)
+        return afail(s, "hcm_action_server_accept", rc);
+    if ((rc = hcm_action_server_execute(s->srv, s->held)) != 0)
+        return afail(s, "hcm_action_server_execute", rc);
+    /* both goals executing: no status change until the end. s->events stays
+     * 0: the first wait returns at once (and reads the count), then the read
+     * tells whether the peer's first feedback is there yet */
+    return bench_barrier(e, 3);
+}
+
+int bench_ours_action(bench_env *e)
+{
+    act_side s;
+    int v = e->p->variant, kind = BENCH_ACT_KIND(v), rc = 0;
+    memset(&s, 0, sizeof s);
+    s.e = e;
+    s.size = e->p->size;
+    s.waits = BENCH_ACT_WAITS(v);
+    s.dst = bench_payload_alloc(s.size);
+    s.src = bench_payload_alloc(s.size);
+    if (!s.src || !s.dst) {
+        rc = bench_fail(e, "out of memory");
+        goto out;
+    }
+    if (kind == BENCH_ACT_FB || kind == BENCH_ACT_FBTS) {
+        if ((rc = act_fb_setup(&s)) != 0)
+            goto out;
+        if (e->role == 0)
+            rc = kind == BENCH_ACT_FBTS ? bench_ping_stamped(e, &s, act_fb_send, act_fb_recv)
+                                        : bench_ping(e, &s, act_fb_send, act_fb_recv);
+        else
+            rc = bench_echo(e, &s, act_fb_send, act_fb_recv);
+        if (rc == 0) {
+            uint64_t c = BENCH_STOP;
+            memcpy(s.src, &c, sizeof c);
+            int r2 = hcm_action_server_finish(s.srv, s.held, HCM_GOAL_SUCCEEDED, s.src, s.size);
+            rc = r2 ? afail(&s, "hcm_action_server_finish", r2) : 0;
+        }
+        if (rc == 0) /* both goals finished before anyone closes */
+            rc = bench_barrier(e, 4);
+        goto out;
+    }
+    /* ACCEPT, GOAL, RESULT: B serves "act", A is its client */
+    if (e->role == 1 && act_open_server(&s, "act")) {
+        rc = -1;
+        goto out;
+    }
+    if ((rc = bench_barrier(e, 2)) != 0)
+        goto out;
+    if (e->role == 0 && act_open_client(&s, "act")) {
+        rc = -1;
+        goto out;
+    }
+    if ((rc = bench_barrier(e, 3)) != 0)
+        goto out;
+    if (e->role == 1)
+        rc = bench_echo(e, &s, act_accept_finish, act_take);
+    else if (kind == BENCH_ACT_ACCEPT)
+        rc = bench_ping(e, &s, act_send_goal, act_wait_accepted);
+    else if (kind == BENCH_ACT_GOAL)
+        rc = bench_ping(e, &s, act_send_goal, act_result);
+    else
+        rc = bench_ping_stamped(e, &s, act_send_goal, act_result);
+out:
+    hcm_action_client_close(s.cli);
+    hcm_action_server_close(s.srv);
+    free(s.src);
+    free(s.dst);
+    return rc;
+}
