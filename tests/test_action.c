@@ -1875,6 +1875,7 @@ TEST(sending_to_a_killed_server_fails_fast_with_edead)
     hcm_goal g = send_payload(cli, 1, 0, 24);
     expect_answer(cli, g, 1, 0, 24, HCM_GOAL_SUCCEEDED);
     harness_kill_child(server);
+    harness_sleep_ms(60); /* past the 50 ms the client trusts a server found alive */
     for (uint64_t n = 1; n <= 3; n++) {
         uint8_t goal[24];
         harness_payload_fill(goal, sizeof goal, 1, n);
@@ -1888,6 +1889,33 @@ TEST(sending_to_a_killed_server_fails_fast_with_edead)
     }
     hcm_action_client_close(cli);
     unlink_action("gone");
+    harness_gate_close(&stop);
+}
+
+TEST(a_goal_sent_just_after_its_server_died_ends_with_edead)
+{
+    harness_gate stop;
+    harness_gate_init(&stop);
+    pid_t server = fork_serving_server("gone2", 4, &stop);
+    hcm_action_client *cli = open_client("gone2");
+    hcm_goal g = send_payload(cli, 1, 0, 24);
+    expect_answer(cli, g, 1, 0, 24, HCM_GOAL_SUCCEEDED); /* the server is known alive */
+    harness_kill_child(server);
+    uint8_t goal[24];
+    harness_payload_fill(goal, sizeof goal, 1, 1);
+    int rc = hcm_action_client_send(cli, goal, sizeof goal, &g, 10 * SEC);
+    if (rc == HCM_OK) { /* inside the 50 ms window: result() must tell */
+        uint8_t res[64];
+        size_t rlen;
+        hcm_goal_status st;
+        CHECK_RC(hcm_action_client_result(cli, g, res, sizeof res, &rlen, &st, 10 * SEC),
+                 HCM_EDEAD);
+        CHECK(st == HCM_GOAL_ABORTED);
+    } else {
+        CHECK_RC(rc, HCM_EDEAD);
+    }
+    hcm_action_client_close(cli);
+    unlink_action("gone2");
     harness_gate_close(&stop);
 }
 

@@ -138,8 +138,10 @@ HCM_API int hcm_action_client_open(hcm_action_client **clip, const char *action,
 HCM_API void hcm_action_client_close(hcm_action_client *cli);
 
 /* Sends a goal; *goalp receives its handle. HCM_ENOENT (no such action),
- * HCM_EDEAD (no live server), HCM_EBUSY (no free goal slot within
- * timeout_ns), HCM_EMSGSIZE. */
+ * HCM_EDEAD (no live server: the server found alive is trusted for 50 ms,
+ * so a goal sent to a server that died in that window is accepted here and
+ * ends with HCM_EDEAD from result()/wait() within 50 ms), HCM_EBUSY (no
+ * free goal slot within timeout_ns), HCM_EMSGSIZE. */
 HCM_API int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
                                    hcm_goal *goalp, int64_t timeout_ns);
 

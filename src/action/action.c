@@ -192,6 +192,12 @@ struct hcm_action_server {
     hcm_seg_name name;
     uint64_t me;
     int64_t *client_checked; /* per slot: when the client's liveness was checked */
+    /* take(): the last client found alive, and when (reading /proc costs
+     * ~10 us; a dead client is still caught within LIVENESS_CHECK_NS).
+     * Relaxed: each is written after a successful check, a stale pair only
+     * skips a check of a client found alive less than 50 ms ago. */
+    _Atomic uint64_t live_client;
+    _Atomic int64_t live_client_ns;
 };
 
 void hcm_action_server_attr_init(hcm_action_server_attr *attr)
@@ -257,6 +263,20 @@ static int act_create(hcm_action_server *srv, const hcm_action_server_attr *attr
         return rc;
     set_geometry(a, a->f.base, &snap);
     return HCM_OK;
+}
+
+/* Is a goal's client alive? Cached for LIVENESS_CHECK_NS per client. */
+static int client_alive(hcm_action_server *srv, uint64_t client)
+{
+    int64_t now = hcm__now_ns();
+    if (client != 0 && atomic_load_explicit(&srv->live_client, memory_order_relaxed) == client &&
+        now - atomic_load_explicit(&srv->live_client_ns, memory_order_relaxed) < LIVENESS_CHECK_NS)
+        return 1;
+    if (!hcm__id_alive(client))
+        return 0;
+    atomic_store_explicit(&srv->live_client, client, memory_order_relaxed);
+    atomic_store_explicit(&srv->live_client_ns, now, memory_order_relaxed);
+    return 1;
 }
 
 /* Goals a dead server held end ABORTED for their clients. */
@@ -454,7 +474,7 @@ int hcm_action_server_take(hcm_action_server *srv, void *buf, size_t cap, size_t
             uint64_t client = atomic_load_explicit(&s->client, memory_order_relaxed);
             /* relaxed: ours now; published by the next release store */
             atomic_store_explicit(&s->server, srv->me, memory_order_relaxed);
-            if (len > a->goal_max || !hcm__id_alive(client)) {
+            if (len > a->goal_max || !client_alive(srv, client)) {
                 /* corrupt, or its client is gone: nobody wants it */
                 atomic_store_explicit(&s->finish_ns, hcm__now_ns(), memory_order_relaxed);
                 atomic_store_explicit(&s->status, HCM_GOAL_ABORTED, memory_order_release);
@@ -692,6 +712,9 @@ struct hcm_action_client {
     int64_t spin_ns;
     uint64_t me, token;
     _Atomic int64_t next_check; /* the next liveness check, shared by all waits (relaxed) */
+    /* send(): the last server found alive, and when (as client_alive) */
+    _Atomic uint64_t live_server;
+    _Atomic int64_t live_server_ns;
 };
 
 void hcm_action_client_attr_init(hcm_action_client_attr *attr)
@@ -1015,9 +1038,19 @@ int hcm_action_client_send(hcm_action_client *cli, const void *goal, size_t len,
     if ((rc = check_size(a->goal_fixed, a->goal_max, len, "goal", cli->name.topic)) != HCM_OK)
         return rc;
     uint64_t server = atomic_load_explicit(&a->hdr->server, memory_order_acquire);
-    if (server == 0 || !hcm__id_alive(server))
-        return hcm__fail(HCM_EDEAD, "action '%s' has no live server", cli->name.topic);
-    int64_t now = hcm__now_ns(), deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
+    int64_t now = hcm__now_ns();
+    /* relaxed: a cache (see client_alive); written only after a successful check */
+    int cached = server != 0 &&
+                 atomic_load_explicit(&cli->live_server, memory_order_relaxed) == server &&
+                 now - atomic_load_explicit(&cli->live_server_ns, memory_order_relaxed) <
+                     LIVENESS_CHECK_NS;
+    if (!cached) {
+        if (server == 0 || !hcm__id_alive(server))
+            return hcm__fail(HCM_EDEAD, "action '%s' has no live server", cli->name.topic);
+        atomic_store_explicit(&cli->live_server, server, memory_order_relaxed);
+        atomic_store_explicit(&cli->live_server_ns, now, memory_order_relaxed);
+    }
+    int64_t deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     int64_t i;
     while ((i = claim(a, now, cli->me)) < 0) {
         if (timeout_ns == 0 || (deadline >= 0 && now >= deadline))
@@ -1089,6 +1122,10 @@ static int goal_orphaned(const hcm_act *a, hcm_act_slot *s)
     uint64_t who = st == HCM_GOAL_PENDING
                        ? atomic_load_explicit(&a->hdr->server, memory_order_acquire)
                        : atomic_load_explicit(&s->server, memory_order_relaxed);
+    /* take() CASes PENDING->TAKEN before it records itself in s->server
+     * (reset to 0 by send): in that gap the taker is the segment's server */
+    if (who == 0 && st == HCM_GSLOT_TAKEN)
+        who = atomic_load_explicit(&a->hdr->server, memory_order_acquire);
     return who == 0 || !hcm__id_alive(who);
 }
 
@@ -1116,11 +1153,17 @@ static int wait_change(hcm_action_client *cli, const hcm_act *a, hcm_act_slot *s
                  * whose client was told it failed. */
                 uint32_t st = atomic_load_explicit(&s->status, memory_order_acquire);
                 if (!hcm_goal_status_is_final((hcm_goal_status)st)) {
+                    /* relaxed: published by the CAS below; undone if it fails
+                     * (readers trust the flag only with status ABORTED) */
+                    atomic_store_explicit(&s->orphaned, 1, memory_order_relaxed);
+                    if (!transition(s, st, HCM_GOAL_ABORTED)) {
+                        atomic_store_explicit(&s->orphaned, 0, memory_order_relaxed);
+                        continue; /* it moved meanwhile (a live server): look again */
+                    }
+                    /* a half-written result of the dead server is not one;
+                     * relaxed: result() never reads it for an orphaned goal */
                     atomic_store_explicit(&s->result_len, 0, memory_order_relaxed);
                     atomic_store_explicit(&s->finish_ns, now, memory_order_relaxed);
-                    atomic_store_explicit(&s->orphaned, 1, memory_order_relaxed);
-                    if (!transition(s, st, HCM_GOAL_ABORTED))
-                        continue; /* it moved meanwhile: look again */
                 }
                 return hcm__fail(HCM_EDEAD, "the server of action '%s' died before finishing "
                                             "the goal",
@@ -1233,7 +1276,8 @@ int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size
         if (!still_mine(cli, s, g, st)) /* the status read may be another goal's */
             return not_mine(g);
         if (hcm_goal_status_is_final((hcm_goal_status)st)) {
-            if (atomic_load_explicit(&s->orphaned, memory_order_relaxed)) {
+            if (st == HCM_GOAL_ABORTED &&
+                atomic_load_explicit(&s->orphaned, memory_order_relaxed)) {
                 *stp = HCM_GOAL_ABORTED;
                 *lenp = 0;
                 return hcm__fail(HCM_EDEAD, "the server of action '%s' died before finishing "
@@ -1248,6 +1292,10 @@ int hcm_action_client_result(hcm_action_client *cli, hcm_goal g, void *buf, size
             return rc;
         }
         int rc = wait_change(cli, a, s, g, seen, deadline);
+        if (rc == HCM_EDEAD) { /* wait_change ended it ABORTED */
+            *stp = HCM_GOAL_ABORTED;
+            *lenp = 0;
+        }
         if (rc != HCM_OK)
             return rc;
     }
