@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/error_internal.h"
+#include "common/type_internal.h"
 #include "hcm/action.h"
 #include "hcm/topic.h"
 #include "segment/layout.h"
@@ -725,11 +726,6 @@ void hcm_action_client_attr_init(hcm_action_client_attr *attr)
     attr->spin_ns = HCM_DEFAULT_SPIN_NS;
 }
 
-static int types_match(const hcm_type *want, const hcm_type *have)
-{
-    return want->kind == HCM_TYPE_NONE || hcm_type_equal(want, have);
-}
-
 static int live(const act_node *n)
 {
     /* acquire: pairs with the replacer's release (R1) */
@@ -762,9 +758,9 @@ static int ensure(hcm_action_client *cli, hcm_act **ap)
             rc = hcm__fail(HCM_ENOENT, "action '%s' does not exist in domain '%s' (no server has "
                                        "opened it)",
                            cli->name.topic, cli->name.domain);
-        else if (rc == HCM_OK && !(types_match(&cli->goal_type, &a->goal_type) &&
-                                   types_match(&cli->fb_type, &a->fb_type) &&
-                                   types_match(&cli->result_type, &a->result_type))) {
+        else if (rc == HCM_OK && !(hcm__type_accepts(&cli->goal_type, &a->goal_type) &&
+                                   hcm__type_accepts(&cli->fb_type, &a->fb_type) &&
+                                   hcm__type_accepts(&cli->result_type, &a->result_type))) {
             char g1[160], g2[160], f1[160], f2[160], r1[160], r2[160];
             rc = hcm__fail(HCM_ETYPE,
                            "action '%s' has goal %s, feedback %s, result %s; this client expects "
@@ -807,11 +803,9 @@ int hcm_action_client_open(hcm_action_client **clip, const char *action,
         hcm_action_client_attr_init(&defaults);
         attr = &defaults;
     }
-    if ((attr->goal_type.kind != HCM_TYPE_NONE && hcm_type_validate(&attr->goal_type) != HCM_OK) ||
-        (attr->feedback_type.kind != HCM_TYPE_NONE &&
-         hcm_type_validate(&attr->feedback_type) != HCM_OK) ||
-        (attr->result_type.kind != HCM_TYPE_NONE &&
-         hcm_type_validate(&attr->result_type) != HCM_OK))
+    if (!hcm__type_optional_valid(&attr->goal_type) ||
+        !hcm__type_optional_valid(&attr->feedback_type) ||
+        !hcm__type_optional_valid(&attr->result_type))
         return hcm__fail(HCM_EINVAL, "invalid goal, feedback or result type descriptor");
     cli = calloc(1, sizeof *cli);
     if (cli == NULL)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/error_internal.h"
+#include "common/type_internal.h"
 #include "segment/owner.h"
 #include "service/svc.h"
 #include "sync/sync.h"
@@ -47,8 +48,8 @@ void hcm_client_attr_init(hcm_client_attr *attr)
 static int check_types(hcm_client *cli, const hcm_svc *svc)
 {
     char a[160], b[160], c[160], d[160];
-    if ((cli->req_type.kind == HCM_TYPE_NONE || hcm_type_equal(&cli->req_type, &svc->req_type)) &&
-        (cli->resp_type.kind == HCM_TYPE_NONE || hcm_type_equal(&cli->resp_type, &svc->resp_type)))
+    if (hcm__type_accepts(&cli->req_type, &svc->req_type) &&
+        hcm__type_accepts(&cli->resp_type, &svc->resp_type))
         return HCM_OK;
     return hcm__fail(HCM_ETYPE,
                      "service '%s' takes %s and answers %s; this client sends %s and expects %s",
@@ -121,10 +122,8 @@ int hcm_client_open(hcm_client **clip, const char *service, const hcm_client_att
         hcm_client_attr_init(&defaults);
         attr = &defaults;
     }
-    if ((attr->request_type.kind != HCM_TYPE_NONE &&
-         hcm_type_validate(&attr->request_type) != HCM_OK) ||
-        (attr->response_type.kind != HCM_TYPE_NONE &&
-         hcm_type_validate(&attr->response_type) != HCM_OK))
+    if (!hcm__type_optional_valid(&attr->request_type) ||
+        !hcm__type_optional_valid(&attr->response_type))
         return hcm__fail(HCM_EINVAL, "invalid request or response type descriptor");
     cli = calloc(1, sizeof *cli);
     if (cli == NULL)

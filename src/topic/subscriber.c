@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/error_internal.h"
+#include "common/type_internal.h"
 #include "segment/segment.h"
 #include "sync/sync.h"
 #include "topic/ring.h"
@@ -45,7 +46,7 @@ static int attach(hcm_subscriber *sub)
         return HCM_EAGAIN;
     if (rc != HCM_OK)
         return rc;
-    if (sub->type.kind != HCM_TYPE_NONE && !hcm_type_equal(&sub->type, &sub->seg.type)) {
+    if (!hcm__type_accepts(&sub->type, &sub->seg.type)) {
         char have[160], want[160];
         hcm_type_format(&sub->seg.type, have, sizeof have);
         hcm_type_format(&sub->type, want, sizeof want);
@@ -133,7 +134,7 @@ int hcm_subscriber_open(hcm_subscriber **subp, const char *topic, const hcm_subs
         hcm_subscriber_attr_init(&defaults);
         attr = &defaults;
     }
-    if (attr->type.kind != HCM_TYPE_NONE && hcm_type_validate(&attr->type) != HCM_OK)
+    if (!hcm__type_optional_valid(&attr->type))
         return hcm__fail(HCM_EINVAL, "invalid type descriptor (kind %u)", attr->type.kind);
     if (attr->expiry_ns < 0)
         return hcm__fail(HCM_EINVAL, "expiry %lld ns is negative (0 = never expires)",
