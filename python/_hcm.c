@@ -2263,6 +2263,38 @@ static int server_usable(hcm_state *st, ServerObject *self)
     return 1;
 }
 
+/* Starts threading.Thread(target=target, args=args, name=name, daemon=True)
+ * (args and name may be NULL). A new reference to the started thread, or
+ * NULL with an exception set. */
+static PyObject *start_daemon_thread(PyObject *target, PyObject *args, PyObject *name)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
+    Py_XDECREF(threading);
+    if (cls == NULL)
+        return NULL;
+    PyObject *kw = PyDict_New(), *t = NULL;
+    if (kw != NULL && PyDict_SetItemString(kw, "target", target) == 0 &&
+        PyDict_SetItemString(kw, "daemon", Py_True) == 0 &&
+        (args == NULL || PyDict_SetItemString(kw, "args", args) == 0) &&
+        (name == NULL || PyDict_SetItemString(kw, "name", name) == 0)) {
+        PyObject *empty = PyTuple_New(0);
+        t = empty ? PyObject_Call(cls, empty, kw) : NULL;
+        Py_XDECREF(empty);
+    }
+    Py_XDECREF(kw);
+    Py_DECREF(cls);
+    if (t == NULL)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(t, "start", NULL);
+    if (r == NULL) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return t;
+}
+
 static PyObject *server_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"name", "callback", "request_default", "response_default",
@@ -2331,27 +2363,13 @@ static PyObject *server_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (callback != Py_None && thread) {
         /* The callback runs on a Python thread of its own, which waits in
          * take() with the GIL released. */
-        PyObject *threading = PyImport_ImportModule("threading");
-        PyObject *target = threading ? PyObject_GetAttrString((PyObject *)self, "serve_forever") : NULL;
-        PyObject *tname = PyUnicode_FromFormat("hcm-service-%U", name);
-        PyObject *kw = target && tname ? Py_BuildValue("{s:O,s:O,s:O}", "target", target, "name",
-                                                      tname, "daemon", Py_True)
-                                       : NULL;
-        PyObject *empty = PyTuple_New(0);
-        PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
-        PyObject *t = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
-        PyObject *r = t ? PyObject_CallMethod(t, "start", NULL) : NULL;
-        Py_XDECREF(threading);
+        PyObject *target = PyObject_GetAttrString((PyObject *)self, "serve_forever");
+        PyObject *tname = target ? PyUnicode_FromFormat("hcm-service-%U", name) : NULL;
+        PyObject *t = tname ? start_daemon_thread(target, NULL, tname) : NULL;
         Py_XDECREF(target);
         Py_XDECREF(tname);
-        Py_XDECREF(kw);
-        Py_XDECREF(empty);
-        Py_XDECREF(cls);
-        if (r == NULL) {
-            Py_XDECREF(t);
+        if (t == NULL)
             goto fail;
-        }
-        Py_DECREF(r);
         self->thread = t;
     }
     return (PyObject *)self;
@@ -3257,27 +3275,13 @@ static PyObject *aserver_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         goto fail;
     }
     {
-        PyObject *threading = PyImport_ImportModule("threading");
-        PyObject *target = threading ? PyObject_GetAttrString((PyObject *)self, "serve_forever") : NULL;
-        PyObject *tname = PyUnicode_FromFormat("hcm-action-%U", name);
-        PyObject *kw = target && tname ? Py_BuildValue("{s:O,s:O,s:O}", "target", target, "name",
-                                                      tname, "daemon", Py_True)
-                                       : NULL;
-        PyObject *empty = PyTuple_New(0);
-        PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
-        PyObject *t = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
-        PyObject *r = t ? PyObject_CallMethod(t, "start", NULL) : NULL;
-        Py_XDECREF(threading);
+        PyObject *target = PyObject_GetAttrString((PyObject *)self, "serve_forever");
+        PyObject *tname = target ? PyUnicode_FromFormat("hcm-action-%U", name) : NULL;
+        PyObject *t = tname ? start_daemon_thread(target, NULL, tname) : NULL;
         Py_XDECREF(target);
         Py_XDECREF(tname);
-        Py_XDECREF(kw);
-        Py_XDECREF(empty);
-        Py_XDECREF(cls);
-        if (r == NULL) {
-            Py_XDECREF(t);
+        if (t == NULL)
             goto fail;
-        }
-        Py_DECREF(r);
         self->thread = t;
     }
     return (PyObject *)self;
@@ -3367,28 +3371,19 @@ static PyObject *aserver_serve_forever(PyObject *op, PyObject *unused)
             PyObject *r = aserver_run_goal(op, (PyObject *)h);
             Py_XDECREF(r);
         } else {
-            PyObject *threading = PyImport_ImportModule("threading");
             PyObject *target = PyObject_GetAttrString(op, "_run_goal");
-            PyObject *kw = Py_BuildValue("{s:O,s:(O),s:O}", "target", target, "args", h, "daemon",
-                                         Py_True);
-            PyObject *empty = PyTuple_New(0);
-            PyObject *cls = threading ? PyObject_GetAttrString(threading, "Thread") : NULL;
-            PyObject *t = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
-            PyObject *r = t ? PyObject_CallMethod(t, "start", NULL) : NULL;
-            if (r != NULL)
-                PyList_Append(self->workers, t);
+            PyObject *args = target ? PyTuple_Pack(1, (PyObject *)h) : NULL;
+            PyObject *th = args ? start_daemon_thread(target, args, NULL) : NULL;
+            if (th != NULL)
+                PyList_Append(self->workers, th);
             else {
                 PyErr_Clear();
                 PyObject *rr = aserver_run_goal(op, (PyObject *)h); /* run it here instead */
                 Py_XDECREF(rr);
             }
-            Py_XDECREF(r);
-            Py_XDECREF(t);
-            Py_XDECREF(cls);
-            Py_XDECREF(empty);
-            Py_XDECREF(kw);
+            Py_XDECREF(th);
+            Py_XDECREF(args);
             Py_XDECREF(target);
-            Py_XDECREF(threading);
         }
         Py_DECREF(h);
     }
