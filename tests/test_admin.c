@@ -375,11 +375,11 @@ TEST(reclaim_never_removes_a_segment_with_a_live_publisher_in_another_process)
 TEST(reclaimed_topic_can_be_created_again)
 {
     child_publishes_and_exits("again", 1, 0);
-    hcm_subscriber *sub = NULL;
-    CHECK_OK(hcm_subscriber_open(&sub, "again", NULL));
     size_t count = 0;
     CHECK_OK(hcm_topic_reclaim(NULL, &count));
     CHECK_EQ(count, 1);
+    hcm_subscriber *sub = NULL;
+    CHECK_OK(hcm_subscriber_open(&sub, "again", NULL));
     hcm_publisher *pub = open_pub("again", HCM_TYPE_INT64, 3, 0);
     publish_i64(pub, 5);
     int64_t v = 0;
@@ -388,6 +388,48 @@ TEST(reclaimed_topic_can_be_created_again)
     hcm_subscriber_close(sub);
     hcm_publisher_close(pub);
     CHECK_OK(hcm_topic_unlink(NULL, "again"));
+}
+
+TEST(reclaim_spares_a_topic_whose_publishers_died_while_a_subscriber_lives)
+{
+    child_publishes_and_exits("watched", 1, 0);
+    hcm_subscriber *sub = NULL;
+    CHECK_OK(hcm_subscriber_open(&sub, "watched", NULL));
+    hcm_topic_info info;
+    CHECK_OK(hcm_topic_stat(NULL, "watched", &info));
+    CHECK_EQ(info.subscribers, 1);
+    CHECK_EQ(info.stale, 0);
+    size_t count = 9;
+    CHECK_OK(hcm_topic_reclaim(NULL, &count));
+    CHECK_EQ(count, 0);
+    CHECK_EQ(shm_count(), 1);
+    hcm_subscriber_close(sub); /* its line is freed: now nobody lives there */
+    CHECK_OK(hcm_topic_stat(NULL, "watched", &info));
+    CHECK_EQ(info.subscribers, 0);
+    CHECK_EQ(info.stale, 1);
+    CHECK_OK(hcm_topic_reclaim(NULL, &count));
+    CHECK_EQ(count, 1);
+    CHECK_EQ(shm_count(), 0);
+}
+
+TEST(a_killed_subscriber_does_not_keep_a_topic_from_reclaim)
+{
+    child_publishes_and_exits("deadsub", 1, 0);
+    pid_t pid = harness_fork();
+    if (pid == 0) {
+        hcm_subscriber *sub = NULL;
+        CHECK_OK(hcm_subscriber_open(&sub, "deadsub", NULL));
+        _exit(0); /* no close: its line stays, naming a dead process */
+    }
+    CHECK_CHILD_OK(pid);
+    hcm_topic_info info;
+    CHECK_OK(hcm_topic_stat(NULL, "deadsub", &info));
+    CHECK_EQ(info.subscribers, 0);
+    CHECK_EQ(info.stale, 1);
+    size_t count = 0;
+    CHECK_OK(hcm_topic_reclaim(NULL, &count));
+    CHECK_EQ(count, 1);
+    CHECK_EQ(shm_count(), 0);
 }
 
 TEST(more_than_sixteen_publisher_handles_is_ebusy)

@@ -5,7 +5,7 @@
  * child so a crash shows up as a signal, not as a dead test runner.
  *
  * The victim: a BYTES topic, 4 slots, max_payload 100 (stride 192, file
- * 768 + 4 * 192 = 1536 bytes), one 64-byte sample published, publisher closed.
+ * 1792 + 4 * 192 = 2560 bytes), one 64-byte sample published, publisher closed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +152,7 @@ static void finish(void)
 TEST(victim_segment_has_the_documented_layout)
 {
     make_victim();
-    CHECK_EQ_U64(file_size(), 768 + SLOTS * 192);
+    CHECK_EQ_U64(file_size(), HCM_SEG_HEADER_SIZE + SLOTS * 192);
     CHECK_EQ_U64(peek_u64(H(magic)), HCM_SEG_MAGIC);
     hcm_seg_header h;
     peek(0, &h, sizeof h);

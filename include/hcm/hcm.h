@@ -12,6 +12,7 @@
 #include "hcm/topic.h"
 #include "hcm/service.h"
 #include "hcm/action.h"
+#include "hcm/inspect.h"
 
 #define HCM_VERSION_MAJOR 0
 #define HCM_VERSION_MINOR 1

@@ -238,6 +238,12 @@ typedef struct hcm_topic_info {
     uint64_t size;           /* bytes of shared memory */
     uint32_t mode;           /* permission bits */
     uint32_t uid;            /* owner */
+    uint32_t subscribers;    /* subscriber handles of live processes (tracked: at most 16) */
+    uint64_t max_lag;        /* of those, the most samples one is behind publish_count */
+    uint64_t lost;           /* of those, the sum of samples they lost */
+    uint64_t last_len;       /* payload bytes of the newest sample (0 if none) */
+    int stale;               /* 1: every recorded publisher and subscriber is dead, so
+                                hcm_topic_reclaim() would remove it */
 } hcm_topic_info;
 
 /* Facts about one topic. HCM_ENOENT if it does not exist. domain NULL = default.
@@ -257,8 +263,8 @@ HCM_API void hcm_topic_list_free(hcm_topic_info *infos);
  * one appears. HCM_ENOENT if it does not exist. */
 HCM_API int hcm_topic_unlink(const char *domain, const char *topic);
 
-/* Removes the domain's topic segments whose recorded owners are all dead
- * (and never a segment with a live owner). *countp (may be NULL) receives
+/* Removes the domain's topic segments whose recorded publishers and
+ * subscribers are all dead (never a segment a live process uses). *countp (may be NULL) receives
  * the number removed. */
 HCM_API int hcm_topic_reclaim(const char *domain, size_t *countp);
 

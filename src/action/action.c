@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error_internal.h"
+#include "common/inspect_internal.h"
 #include "common/type_internal.h"
 #include "hcm/action.h"
 #include "hcm/topic.h"
@@ -1351,5 +1353,169 @@ int hcm_action_unlink(const char *domain, const char *action)
             return HCM_OK;
         return hcm__fail_sys(errno, "unlink %s", name.path);
     }
+    return rc;
+}
+
+/* ---- inspection (hcm/inspect.h) ------------------------------------------------ */
+
+/* Fills *info from an open action; `tally` (may be NULL) receives the client
+ * identities of its slots. */
+static int act_fill(hcm_action_info *info, const hcm_act *a, hcm__tally *tally)
+{
+    const hcm_act_header *h = a->hdr;
+    hcm__tally local;
+    size_t n = 0;
+    int rc;
+    if (tally == NULL) {
+        if ((rc = hcm__tally_init(&local, a->slot_count)) != HCM_OK)
+            return rc;
+        tally = &local;
+    }
+    info->goal_type = a->goal_type;
+    info->feedback_type = a->fb_type;
+    info->result_type = a->result_type;
+    info->goal_max = a->goal_max;
+    info->feedback_max = a->fb_max;
+    info->result_max = a->result_max;
+    info->slots = a->slot_count;
+    /* acquire: pairs with the server's release store of its identity */
+    uint64_t server = atomic_load_explicit(&h->server, memory_order_acquire);
+    info->server_pid = hcm__id_pid(server);
+    info->server_alive = server != 0 && hcm__id_alive(server);
+    /* relaxed: statistics for a listing */
+    info->server_generation = atomic_load_explicit(&h->server_gen, memory_order_relaxed);
+    info->goals_sent = atomic_load_explicit(&h->next_id, memory_order_relaxed);
+    for (uint32_t i = 0; i < a->slot_count; i++) {
+        hcm_act_slot *s = slot_of(a, i);
+        /* relaxed: a snapshot for tools; nothing is read through these */
+        uint32_t st = atomic_load_explicit(&s->status, memory_order_relaxed);
+        if (st == HCM_GSLOT_FREE)
+            continue;
+        if (st == HCM_GOAL_PENDING || st == HCM_GSLOT_TAKEN || st == HCM_GSLOT_CLAIMED)
+            info->pending++;
+        else if (st == HCM_GOAL_ACCEPTED || st == HCM_GOAL_EXECUTING || st == HCM_GOAL_CANCELING)
+            info->active++;
+        else if (st >= HCM_GOAL_SUCCEEDED && st <= HCM_GOAL_REJECTED)
+            info->finished++;
+        if (st < HCM_GOAL_SUCCEEDED || st > HCM_GOAL_REJECTED) /* finished goals hold nobody */
+            hcm__tally_add(tally, atomic_load_explicit(&s->client, memory_order_relaxed));
+    }
+    info->clients_alive = hcm__tally_peers(tally, NULL, 0, &n);
+    info->stale = !info->server_alive && info->clients_alive == 0;
+    info->create_time_ns = h->create_time_ns;
+    info->size = a->f.size;
+    info->mode = a->f.mode;
+    info->uid = (uint32_t)a->f.uid;
+    if (tally == &local)
+        hcm__tally_free(&local);
+    return HCM_OK;
+}
+
+static int act_stat_one(const hcm_seg_name *name, void *p)
+{
+    hcm_action_info *info = p;
+    hcm_act a;
+    struct stat st;
+    int rc;
+    memset(info, 0, sizeof *info);
+    memcpy(info->name, name->topic, strlen(name->topic) + 1);
+    memcpy(info->domain, name->domain, strlen(name->domain) + 1);
+    rc = act_open(&a, name);
+    if (rc == HCM_OK) {
+        rc = act_fill(info, &a, NULL);
+        act_close(&a);
+        if (rc == HCM_OK)
+            return HCM_OK;
+    }
+    if (rc == HCM_ENOENT)
+        return rc;
+    info->error = rc;
+    if (stat(name->path, &st) == 0) {
+        info->size = (uint64_t)st.st_size;
+        info->mode = (uint32_t)(st.st_mode & 07777);
+        info->uid = (uint32_t)st.st_uid;
+    }
+    return rc;
+}
+
+int hcm_action_stat(const char *domain, const char *action, hcm_action_info *infop)
+{
+    hcm_seg_name name;
+    int rc;
+    hcm__clear_error();
+    if (infop == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_action_stat: infop is NULL");
+    if ((rc = hcm__name_make(&name, domain, 'a', action)) != HCM_OK)
+        return rc;
+    return act_stat_one(&name, infop);
+}
+
+int hcm_action_list(const char *domain, hcm_action_info **infosp, size_t *countp)
+{
+    hcm__clear_error();
+    if (infosp == NULL || countp == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_action_list: NULL argument");
+    return hcm__list_collect(domain, 'a', sizeof **infosp, act_stat_one, (void **)infosp, countp);
+}
+
+void hcm_action_list_free(hcm_action_info *infos)
+{
+    free(infos);
+}
+
+int hcm__action_peers(const hcm_seg_name *name, hcm_peer_info *peers, size_t cap, size_t *countp)
+{
+    hcm_act a;
+    hcm_action_info info;
+    hcm__tally tally;
+    size_t n = 0;
+    int rc = act_open(&a, name);
+    if (rc != HCM_OK)
+        return rc;
+    if ((rc = hcm__tally_init(&tally, a.slot_count)) == HCM_OK) {
+        memset(&info, 0, sizeof info);
+        if ((rc = act_fill(&info, &a, &tally)) == HCM_OK) {
+            /* acquire: pairs with the server's release store of its identity */
+            hcm__server_peer(atomic_load_explicit(&a.hdr->server, memory_order_acquire), peers,
+                             cap, &n);
+            hcm__tally_peers(&tally, peers, cap, &n);
+            *countp = n;
+        }
+        hcm__tally_free(&tally);
+    }
+    act_close(&a);
+    return rc;
+}
+
+struct act_reclaim_ctx {
+    size_t count;
+};
+
+static int act_reclaim_one(const hcm_seg_name *name, void *p)
+{
+    struct act_reclaim_ctx *c = p;
+    hcm_action_info info;
+    hcm_act a;
+    if (act_open(&a, name) != HCM_OK) {
+        hcm__clear_error(); /* not ours to judge: leave it */
+        return HCM_OK;
+    }
+    memset(&info, 0, sizeof info);
+    if (act_fill(&info, &a, NULL) == HCM_OK && info.stale &&
+        hcm__file_retire(&a.f, name, &a.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
+        c->count++;
+    hcm__clear_error();
+    act_close(&a);
+    return HCM_OK;
+}
+
+int hcm_action_reclaim(const char *domain, size_t *countp)
+{
+    struct act_reclaim_ctx c = {0};
+    int rc;
+    hcm__clear_error();
+    rc = hcm__seg_scan(domain, 'a', act_reclaim_one, &c);
+    if (countp)
+        *countp = c.count;
     return rc;
 }

@@ -8,7 +8,7 @@
  * name always sees a complete header. All integers are little-endian and
  * fixed-width; there are no pointers, only offsets; no pthread objects.
  *
- * Header (768 bytes, then the slots):
+ * Header (1792 bytes, then the slots):
  *
  * | offset | size | field            | written by            | read by            |
  * |--------|------|------------------|-----------------------|--------------------|
@@ -30,11 +30,13 @@
  * |    384 |    4 | futex word       | publishers (bump)     | sleeping readers   |
  * |    388 |    4 | waiters          | sleeping readers      | publishers         |
  * |    448 |  256 | owners[16]       | publishers (CAS)      | liveness, tools    |
- * |    768 |  N*stride | slots       | lock holder           | subscribers        |
+ * |    768 | 1024 | readers[16]      | subscribers (CAS, own line) | tools (lag, lost) |
+ * |   1792 |  N*stride | slots       | lock holder           | subscribers        |
  *
  * Each region that different parties write sits on its own 64-byte line:
  * identity (0), type (64..319, immutable), writer line (320), wake line
- * (384), owners (448..703). Slot i starts at 768 + i * slot_stride; stride is
+ * (384), owners (448..703), and one line per reader (768 + 64 i). Slot i
+ * starts at 1792 + i * slot_stride; stride is
  * a multiple of 64 and at least 32 + max_payload:
  *
  * | slot offset | size | field        |
@@ -88,7 +90,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 
 #define HCM_SEG_MAGIC 0x3143504f544d4348ull /* "HCMTOPC1" little-endian */
-#define HCM_SEG_VERSION 1u
+#define HCM_SEG_VERSION 2u /* 2: the readers table */
 #define HCM_SEG_KIND_TOPIC 1u
 #define HCM_SEG_STATE_LIVE 1u
 #define HCM_SEG_STATE_RETIRED 2u
@@ -96,12 +98,24 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 #define HCM_SEG_OWNERS 16u
 #define HCM_OWNER_OPEN 1u
 #define HCM_OWNER_CLOSED 2u
+#define HCM_SEG_READERS 16u
 
 typedef struct hcm_seg_owner {
     _Atomic uint64_t id;    /* process identity, 0 = free */
     _Atomic uint32_t state; /* HCM_OWNER_OPEN / HCM_OWNER_CLOSED */
     uint32_t reserved;
 } hcm_seg_owner;
+
+/* One subscriber's line: who it is and how far it has read, for tools
+ * (`hcm top` shows lag = write_seq - next_seq). Written only by its
+ * subscriber, with relaxed stores: statistics, never used for delivery. A
+ * subscriber that finds the table full reads normally, untracked. */
+typedef struct hcm_seg_reader {
+    _Atomic uint64_t id;       /* process identity, 0 = free */
+    _Atomic uint64_t next_seq; /* next sequence number it will take */
+    _Atomic uint64_t lost;     /* samples it lost since it opened */
+    uint8_t pad[40];
+} hcm_seg_reader;
 
 typedef struct hcm_seg_header {
     /* line 0: identity, immutable after link (except state) */
@@ -133,6 +147,8 @@ typedef struct hcm_seg_header {
     /* lines 7..10: publisher owners */
     hcm_seg_owner owners[HCM_SEG_OWNERS];
     uint8_t pad_end[64];
+    /* lines 12..27: subscribers */
+    hcm_seg_reader readers[HCM_SEG_READERS];
 } hcm_seg_header;
 
 typedef struct hcm_seg_slot {
@@ -147,7 +163,7 @@ typedef struct hcm_seg_slot {
  * second that is 146 years); beyond it seq arithmetic (2s+2) could wrap. */
 #define HCM_SEG_SEQ_MAX (1ull << 62)
 
-#define HCM_SEG_HEADER_SIZE 768u
+#define HCM_SEG_HEADER_SIZE 1792u
 #define HCM_SEG_SLOT_HEADER 32u
 
 _Static_assert(sizeof(hcm_type) == 224, "type descriptor is 224 bytes");
@@ -170,6 +186,8 @@ _Static_assert(offsetof(hcm_seg_header, futex) == 384, "layout");
 _Static_assert(offsetof(hcm_seg_header, waiters) == 388, "layout");
 _Static_assert(offsetof(hcm_seg_header, owners) == 448, "layout");
 _Static_assert(sizeof(hcm_seg_owner) == 16, "layout");
+_Static_assert(offsetof(hcm_seg_header, readers) == 768, "layout");
+_Static_assert(sizeof(hcm_seg_reader) == 64, "layout");
 _Static_assert(sizeof(hcm_seg_header) == HCM_SEG_HEADER_SIZE, "layout");
 _Static_assert(offsetof(hcm_seg_slot, seq) == 0, "layout");
 _Static_assert(offsetof(hcm_seg_slot, timestamp_ns) == 8, "layout");

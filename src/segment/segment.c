@@ -1,4 +1,5 @@
 /* segment/segment.c - see segment.h and layout.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -462,4 +463,62 @@ void hcm__seg_owners(const hcm_seg *seg, uint32_t *owners, uint32_t *alive, uint
         *alive = a;
     if (open_alive)
         *open_alive = oa;
+}
+
+int hcm__seg_reader_claim(hcm_seg *seg)
+{
+    uint64_t me = hcm__self_process_id();
+    hcm_seg_reader *r = seg->hdr->readers;
+    /* Pass 0 takes a free entry; pass 1 (table full: rare, and a system call
+     * or two per entry) reuses an entry of a dead process. acq_rel: the CAS
+     * makes the entry ours and orders it after the previous holder's use. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < HCM_SEG_READERS; i++) {
+            uint64_t id = atomic_load_explicit(&r[i].id, memory_order_relaxed);
+            if (pass == 0 ? id != 0 : id == 0 || hcm__id_alive(id))
+                continue;
+            if (atomic_compare_exchange_strong_explicit(&r[i].id, &id, me, memory_order_acq_rel,
+                                                        memory_order_relaxed)) {
+                /* relaxed: statistics for tools (see hcm_seg_reader) */
+                atomic_store_explicit(&r[i].next_seq, 0, memory_order_relaxed);
+                atomic_store_explicit(&r[i].lost, 0, memory_order_relaxed);
+                return (int)i;
+            }
+        }
+    }
+    return -1;
+}
+
+void hcm__seg_reader_release(hcm_seg *seg, int idx)
+{
+    if (seg->hdr != NULL && idx >= 0 && (uint32_t)idx < HCM_SEG_READERS)
+        /* release: the next claimer (acq_rel CAS) sees our last stores */
+        atomic_store_explicit(&seg->hdr->readers[idx].id, 0, memory_order_release);
+}
+
+int hcm__seg_scan(const char *domain, char kind, int (*fn)(const hcm_seg_name *, void *), void *ctx)
+{
+    DIR *d;
+    struct dirent *e;
+    char name[HCM_NAME_MAX + 1];
+    int rc = HCM_OK;
+    if (domain == NULL)
+        domain = hcm_default_domain();
+    if ((rc = hcm__domain_check(domain)) != HCM_OK)
+        return rc;
+    d = opendir(HCM_SHM_DIR);
+    if (d == NULL)
+        return hcm__fail_sys(errno, "opendir " HCM_SHM_DIR);
+    while ((e = readdir(d)) != NULL) {
+        hcm_seg_name sn;
+        if (!hcm__name_parse(e->d_name, domain, kind, name, sizeof name))
+            continue;
+        if (hcm__name_make(&sn, domain, kind, name) != HCM_OK)
+            continue;
+        rc = fn(&sn, ctx);
+        if (rc != HCM_OK)
+            break;
+    }
+    closedir(d);
+    return rc;
 }

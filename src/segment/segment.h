@@ -113,6 +113,17 @@ void hcm__seg_unregister(hcm_seg *seg, uint32_t idx);
 /* Owner statistics: recorded owners, alive owners, open publishers alive. */
 void hcm__seg_owners(const hcm_seg *seg, uint32_t *owners, uint32_t *alive, uint32_t *open_alive);
 
+/* Claims a line in the readers table for this process's subscriber: its
+ * index, or -1 if the table is full (the subscriber then goes untracked). */
+int hcm__seg_reader_claim(hcm_seg *seg);
+/* Frees a claimed line (idx < 0: no-op). */
+void hcm__seg_reader_release(hcm_seg *seg, int idx);
+
+/* Calls fn for every segment file of `kind` in `domain` (NULL = default),
+ * in directory order, until fn returns something other than HCM_OK. */
+int hcm__seg_scan(const char *domain, char kind, int (*fn)(const hcm_seg_name *, void *),
+                  void *ctx);
+
 static inline void *hcm__seg_slot(const hcm_seg *seg, uint64_t seq)
 {
     return seg->slots_base + (size_t)(seq % seg->slot_count) * seg->slot_stride;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "common/error_internal.h"
+#include "common/inspect_internal.h"
+#include "segment/owner.h"
 #include "segment/segment.h"
 
 static void fill_info(hcm_topic_info *info, const hcm_seg_name *name)
@@ -14,6 +16,30 @@ static void fill_info(hcm_topic_info *info, const hcm_seg_name *name)
     memset(info, 0, sizeof *info);
     memcpy(info->name, name->topic, strlen(name->topic) + 1);
     memcpy(info->domain, name->domain, strlen(name->domain) + 1);
+}
+
+/* Live subscribers' lines: how many, the largest lag, their losses. */
+static void readers_stat(const hcm_seg *seg, uint64_t write_seq, uint32_t *alivep,
+                         uint64_t *max_lagp, uint64_t *lostp)
+{
+    uint32_t alive = 0;
+    uint64_t max_lag = 0, lost = 0;
+    for (uint32_t i = 0; i < HCM_SEG_READERS; i++) {
+        const hcm_seg_reader *r = &seg->hdr->readers[i];
+        /* relaxed: statistics (see hcm_seg_reader); a torn view across the
+         * three words only skews one listing line */
+        uint64_t id = atomic_load_explicit(&r->id, memory_order_relaxed);
+        if (id == 0 || !hcm__id_alive(id))
+            continue;
+        uint64_t next = atomic_load_explicit(&r->next_seq, memory_order_relaxed);
+        alive++;
+        if (next < write_seq && write_seq - next > max_lag)
+            max_lag = write_seq - next;
+        lost += atomic_load_explicit(&r->lost, memory_order_relaxed);
+    }
+    *alivep = alive;
+    *max_lagp = max_lag;
+    *lostp = lost;
 }
 
 static void fill_from_seg(hcm_topic_info *info, const hcm_seg *seg)
@@ -25,6 +51,16 @@ static void fill_from_seg(hcm_topic_info *info, const hcm_seg *seg)
     hcm__seg_owners(seg, &info->owners, &info->owners_alive, &info->publishers);
     /* relaxed: statistics; a slightly old value is fine for a listing */
     info->publish_count = atomic_load_explicit(&h->write_seq, memory_order_relaxed);
+    if (info->publish_count > HCM_SEG_SEQ_MAX) /* untrusted: keep the arithmetic sane */
+        info->publish_count = HCM_SEG_SEQ_MAX;
+    readers_stat(seg, info->publish_count, &info->subscribers, &info->max_lag, &info->lost);
+    info->stale = info->owners_alive == 0 && info->subscribers == 0;
+    if (info->publish_count > 0) {
+        const hcm_seg_slot *slot = hcm__seg_slot(seg, info->publish_count - 1);
+        /* relaxed: a statistic; clamped, since the slot may be mid-rewrite or damaged */
+        uint64_t len = atomic_load_explicit(&slot->len, memory_order_relaxed);
+        info->last_len = len <= seg->max_payload ? len : 0;
+    }
     info->last_publish_ns = atomic_load_explicit(&h->last_publish_ns, memory_order_relaxed);
     info->lock_steals = atomic_load_explicit(&h->lock_steals, memory_order_relaxed);
     info->create_time_ns = h->create_time_ns;
@@ -77,32 +113,9 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const hcm_topic_info *)a)->name, ((const hcm_topic_info *)b)->name);
 }
 
-/* Calls fn for every topic file of the domain. */
 static int scan(const char *domain, int (*fn)(const hcm_seg_name *, void *), void *ctx)
 {
-    DIR *d;
-    struct dirent *e;
-    char topic[HCM_NAME_MAX + 1];
-    int rc = HCM_OK;
-    if (domain == NULL)
-        domain = hcm_default_domain();
-    if ((rc = hcm__domain_check(domain)) != HCM_OK)
-        return rc;
-    d = opendir(HCM_SHM_DIR);
-    if (d == NULL)
-        return hcm__fail_sys(errno, "opendir " HCM_SHM_DIR);
-    while ((e = readdir(d)) != NULL) {
-        hcm_seg_name name;
-        if (!hcm__name_parse(e->d_name, domain, 't', topic, sizeof topic))
-            continue;
-        if (hcm__name_make(&name, domain, 't', topic) != HCM_OK)
-            continue;
-        rc = fn(&name, ctx);
-        if (rc != HCM_OK)
-            break;
-    }
-    closedir(d);
-    return rc;
+    return hcm__seg_scan(domain, 't', fn, ctx);
 }
 
 struct list_ctx {
@@ -190,13 +203,14 @@ static int reclaim_one(const hcm_seg_name *name, void *p)
 {
     struct reclaim_ctx *c = p;
     hcm_seg seg;
-    uint32_t owners, alive;
+    hcm_topic_info info;
     if (hcm__seg_open(&seg, name, 1) != HCM_OK) {
         hcm__clear_error(); /* not ours to judge: leave it */
         return HCM_OK;
     }
-    hcm__seg_owners(&seg, &owners, &alive, NULL);
-    if (alive == 0 && hcm__seg_retire(&seg, name) == HCM_OK)
+    fill_info(&info, name);
+    fill_from_seg(&info, &seg); /* the same judgement as the listing's "stale" */
+    if (info.stale && hcm__seg_retire(&seg, name) == HCM_OK)
         c->count++;
     hcm__seg_close(&seg);
     return HCM_OK;
@@ -211,4 +225,49 @@ int hcm_topic_reclaim(const char *domain, size_t *countp)
     if (countp)
         *countp = c.count;
     return rc;
+}
+
+/* hcm_peers() for a topic: owner entries, then live or dead reader lines. */
+int hcm__topic_peers(const hcm_seg_name *name, hcm_peer_info *peers, size_t cap, size_t *countp)
+{
+    hcm_seg seg;
+    size_t n = 0;
+    int rc = hcm__seg_open(&seg, name, 0);
+    if (rc != HCM_OK)
+        return rc;
+    for (uint32_t i = 0; i < HCM_SEG_OWNERS; i++) {
+        /* acquire: pairs with the release stores in hcm__seg_register/unregister */
+        uint64_t id = atomic_load_explicit(&seg.hdr->owners[i].id, memory_order_acquire);
+        uint32_t st = atomic_load_explicit(&seg.hdr->owners[i].state, memory_order_acquire);
+        if (id == 0)
+            continue;
+        if (n < cap) {
+            memset(&peers[n], 0, sizeof peers[n]);
+            peers[n].role = HCM_PEER_PUBLISHER;
+            peers[n].pid = hcm__id_pid(id);
+            peers[n].alive = hcm__id_alive(id);
+            peers[n].open = st == HCM_OWNER_OPEN;
+        }
+        n++;
+    }
+    for (uint32_t i = 0; i < HCM_SEG_READERS; i++) {
+        const hcm_seg_reader *r = &seg.hdr->readers[i];
+        /* relaxed: statistics (see hcm_seg_reader) */
+        uint64_t id = atomic_load_explicit(&r->id, memory_order_relaxed);
+        if (id == 0)
+            continue;
+        if (n < cap) {
+            memset(&peers[n], 0, sizeof peers[n]);
+            peers[n].role = HCM_PEER_SUBSCRIBER;
+            peers[n].pid = hcm__id_pid(id);
+            peers[n].alive = hcm__id_alive(id);
+            peers[n].open = 1;
+            peers[n].next_seq = atomic_load_explicit(&r->next_seq, memory_order_relaxed);
+            peers[n].lost = atomic_load_explicit(&r->lost, memory_order_relaxed);
+        }
+        n++;
+    }
+    hcm__seg_close(&seg);
+    *countp = n;
+    return HCM_OK;
 }

@@ -24,6 +24,7 @@ struct hcm_subscriber {
     int view_active;
     uint64_t view_seq;
     uint64_t view_word;
+    int reader;             /* our line in the segment's readers table, -1 none */
 };
 
 void hcm_subscriber_attr_init(hcm_subscriber_attr *attr)
@@ -35,6 +36,18 @@ void hcm_subscriber_attr_init(hcm_subscriber_attr *attr)
     attr->expiry_ns = HCM_DEFAULT_EXPIRY_NS;
     attr->spin_ns = HCM_DEFAULT_SPIN_NS;
     attr->domain = NULL;
+}
+
+/* Publishes how far this subscriber has read, for tools (hcm top). Two
+ * relaxed stores to a line only this subscriber writes: no contention. */
+static void note_read(hcm_subscriber *sub)
+{
+    if (sub->reader >= 0) {
+        hcm_seg_reader *r = &sub->seg.hdr->readers[sub->reader];
+        /* relaxed: statistics, read by tools only (see hcm_seg_reader) */
+        atomic_store_explicit(&r->next_seq, sub->cur.next, memory_order_relaxed);
+        atomic_store_explicit(&r->lost, sub->cur.total_lost, memory_order_relaxed);
+    }
 }
 
 /* Attaches if not attached. HCM_OK attached, HCM_EAGAIN no topic yet, or an
@@ -55,6 +68,7 @@ static int attach(hcm_subscriber *sub)
                          sub->name.topic, have, want);
     }
     sub->cur.pending_lost = 0; /* total_lost carries over a re-attach */
+    sub->reader = hcm__seg_reader_claim(&sub->seg);
     if (!sub->attached_once) {
         /* Deliver what is published from now on. acquire: pairs with (W3). */
         sub->cur.next = atomic_load_explicit(&sub->seg.hdr->write_seq, memory_order_acquire);
@@ -64,6 +78,7 @@ static int attach(hcm_subscriber *sub)
         sub->cur.next = 0; /* a new segment: all of it is new to us */
     }
     sub->attached_once = 1;
+    note_read(sub);
     return HCM_OK;
 }
 
@@ -75,6 +90,8 @@ static int retired(const hcm_subscriber *sub)
 
 static void detach(hcm_subscriber *sub)
 {
+    hcm__seg_reader_release(&sub->seg, sub->reader);
+    sub->reader = -1;
     hcm__seg_close(&sub->seg);
     sub->attached_once = 1;
     sub->view_active = 0;
@@ -150,6 +167,7 @@ int hcm_subscriber_open(hcm_subscriber **subp, const char *topic, const hcm_subs
     sub->type = attr->type;
     sub->expiry_ns = attr->expiry_ns;
     sub->spin_ns = attr->spin_ns;
+    sub->reader = -1;
     rc = attach(sub);
     if (rc == HCM_EAGAIN) {
         sub->attached_once = 1; /* the topic appears later: take from its start */
@@ -168,6 +186,7 @@ void hcm_subscriber_close(hcm_subscriber *sub)
 {
     if (sub == NULL)
         return;
+    hcm__seg_reader_release(&sub->seg, sub->reader);
     hcm__seg_close(&sub->seg);
     free(sub);
 }
@@ -205,6 +224,8 @@ int hcm_subscriber_latest(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample
         return rc;
     memset(&info, 0, sizeof info);
     rc = hcm__ring_latest(&sub->seg, &sub->cur, buf, cap, &info);
+    if (rc == HCM_OK)
+        note_read(sub);
     if (infop)
         *infop = info;
     if (rc == HCM_OK && sub->expiry_ns > 0 && hcm__now_ns() - info.timestamp_ns >= sub->expiry_ns)
@@ -224,6 +245,8 @@ int hcm_subscriber_take(hcm_subscriber *sub, void *buf, size_t cap, hcm_sample_i
     /* buf may be NULL with cap 0 (zero-length samples); pass a dummy so the
      * ring copies rather than views. */
     rc = take_any(sub, buf != NULL ? buf : (void *)&info, cap, &info, NULL, NULL);
+    if (rc == HCM_OK)
+        note_read(sub);
     if (infop)
         *infop = info;
     return rc;
@@ -240,6 +263,7 @@ int hcm_subscriber_view(hcm_subscriber *sub, const void **datap, hcm_sample_info
     memset(&info, 0, sizeof info);
     rc = take_any(sub, NULL, 0, &info, datap, &sub->view_word);
     if (rc == HCM_OK) {
+        note_read(sub);
         sub->view_active = 1;
         sub->view_seq = info.seq;
     }
