@@ -82,9 +82,10 @@ typedef struct hcm_service_info {
     int server_alive;
     uint32_t server_generation; /* servers that opened it so far */
     uint64_t calls_sent;    /* call ids handed out */
-    uint64_t calls_answered;
+    uint64_t calls_answered; /* published by the server every 64 answers, and exact after
+                                hcm_server_stop() or close */
     uint32_t pending;       /* calls waiting for the server */
-    uint32_t in_progress;   /* calls the server is working on */
+    uint32_t in_progress;   /* calls the server is working on (incl. abandoned ones) */
     uint32_t clients_alive; /* client processes holding slots that still run */
     int stale;              /* 1: no live server and no live client: hcm_service_reclaim()
                                would remove it */

@@ -42,9 +42,10 @@ static int fill(hcm_service_info *info, const hcm_svc *svc, hcm__tally *tally)
             continue;
         if (st == HCM_SLOT_REQUESTED)
             info->pending++;
-        else if (st == HCM_SLOT_PROCESSING || st == HCM_SLOT_REPLYING)
+        else if (st == HCM_SLOT_PROCESSING || st == HCM_SLOT_REPLYING || st == HCM_SLOT_ABANDONED)
             info->in_progress++;
-        hcm__tally_add(tally, atomic_load_explicit(&s->client, memory_order_relaxed));
+        if (st != HCM_SLOT_ABANDONED) /* its client gave it up: the server holds it */
+            hcm__tally_add(tally, atomic_load_explicit(&s->client, memory_order_relaxed));
     }
     size_t n = 0;
     info->clients_alive = hcm__tally_peers(tally, NULL, 0, &n);

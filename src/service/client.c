@@ -152,6 +152,8 @@ int hcm_client_open(hcm_client **clip, const char *service, const hcm_client_att
     return HCM_OK;
 }
 
+static void abandon(hcm_svc *svc, hcm_svc_slot *s);
+
 void hcm_client_close(hcm_client *cli)
 {
     if (cli == NULL)
@@ -159,6 +161,17 @@ void hcm_client_close(hcm_client *cli)
     svc_node *n = atomic_load_explicit(&cli->cur, memory_order_acquire);
     while (n != NULL) {
         svc_node *next = n->next;
+        /* Abandon this handle's calls in flight, so their slots do not stay
+         * taken for as long as this process lives. */
+        for (uint32_t i = 0; i < n->svc.slot_count; i++) {
+            hcm_svc_slot *s = hcm__svc_slot(&n->svc, i);
+            /* relaxed: our own stores, made by threads of this process that
+             * the caller joined before close (a handle is not used during
+             * its close) */
+            if (atomic_load_explicit(&s->client, memory_order_relaxed) == cli->me &&
+                atomic_load_explicit(&s->client_token, memory_order_relaxed) == cli->token)
+                abandon(&n->svc, s);
+        }
         hcm__svc_close(&n->svc);
         free(n);
         n = next;
@@ -477,6 +490,29 @@ int hcm_client_receive(hcm_client *cli, hcm_call call, void *resp, size_t cap, s
     return receive_at(cli, call, resp, cap, lenp, timeout_ns < 0 ? -1 : now + timeout_ns, now);
 }
 
+/* Gives up the call in slot s: a request the server has not taken is freed
+ * now, one it works on becomes ABANDONED (its reply frees it), an answer not
+ * collected is freed. Only this handle frees or reuses a slot that holds
+ * its call, so the slot cannot change owner under us. */
+static void abandon(hcm_svc *svc, hcm_svc_slot *s)
+{
+    for (;;) {
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        uint32_t to = (st == HCM_SLOT_PROCESSING || st == HCM_SLOT_REPLYING) ? HCM_SLOT_ABANDONED
+                                                                               : HCM_SLOT_CLAIMED;
+        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING &&
+            st != HCM_SLOT_DONE)
+            return;
+        /* acquire: the server's writes to a DONE slot are over before we free it */
+        if (!atomic_compare_exchange_strong_explicit(&s->state, &st, to, memory_order_acquire,
+                                                     memory_order_relaxed))
+            continue;
+        if (to == HCM_SLOT_CLAIMED)
+            hcm__svc_free_slot(svc, s);
+        return; /* an abandoned slot is freed by the server's reply */
+    }
+}
+
 int hcm_client_cancel(hcm_client *cli, hcm_call call)
 {
     hcm_svc *svc;
@@ -486,21 +522,8 @@ int hcm_client_cancel(hcm_client *cli, hcm_call call)
         return hcm__fail(HCM_EINVAL, "hcm_client_cancel: NULL client");
     if ((rc = locate(cli, call, &svc, &s)) != HCM_OK)
         return rc;
-    for (;;) {
-        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-        uint32_t to = (st == HCM_SLOT_PROCESSING || st == HCM_SLOT_REPLYING) ? HCM_SLOT_ABANDONED
-                                                                               : HCM_SLOT_CLAIMED;
-        if (st != HCM_SLOT_REQUESTED && st != HCM_SLOT_PROCESSING && st != HCM_SLOT_REPLYING &&
-            st != HCM_SLOT_DONE)
-            return HCM_OK;
-        /* acquire: the server's writes to a DONE slot are over before we free it */
-        if (!atomic_compare_exchange_strong_explicit(&s->state, &st, to, memory_order_acquire,
-                                                     memory_order_relaxed))
-            continue;
-        if (to == HCM_SLOT_CLAIMED)
-            hcm__svc_free_slot(svc, s);
-        return HCM_OK; /* an abandoned slot is freed by the server's reply */
-    }
+    abandon(svc, s);
+    return HCM_OK;
 }
 
 int hcm_client_call(hcm_client *cli, const void *req, size_t req_len, void *resp, size_t cap,
