@@ -2,10 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "segment/layout.h"
 
 static hcm_publisher *open_pub(const char *topic, hcm_type_kind kind, uint32_t slots,
                                uint64_t max_payload)
@@ -482,4 +485,40 @@ TEST(typed_subscriber_gets_etype_when_the_topic_is_recreated_with_another_type)
     hcm_subscriber_close(sub);
     hcm_publisher_close(pub);
     CHECK_OK(hcm_topic_unlink(NULL, "morph"));
+}
+
+/* The unlinker stores RETIRED, then removes the name: in between, a
+ * subscriber that drained the old segment must not attach to it again (it
+ * would deliver its samples a second time, counting the rest as lost). The
+ * window is made permanent here by retiring without unlinking. */
+TEST(a_subscriber_does_not_reattach_to_a_retired_segment_whose_name_is_not_gone_yet)
+{
+    hcm_publisher *pub = open_pub("halfway", HCM_TYPE_INT64, 3, 0);
+    hcm_subscriber *sub = NULL;
+    CHECK_OK(hcm_subscriber_open(&sub, "halfway", NULL));
+    for (int64_t v = 1; v <= 3; v++)
+        publish_i64(pub, v);
+    int64_t got = 0;
+    for (int64_t v = 1; v <= 3; v++) {
+        CHECK_OK(hcm_subscriber_take(sub, &got, sizeof got, NULL));
+        CHECK_EQ(got, v);
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/dev/shm/hcm.%s.t.halfway", harness_domain());
+    int fd = open(path, O_RDWR);
+    CHECK(fd >= 0);
+    hcm_seg_header *h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(h != MAP_FAILED);
+    close(fd);
+    atomic_store(&h->state, HCM_SEG_STATE_RETIRED); /* retired, name still there */
+    for (int i = 0; i < 100; i++) {
+        hcm_sample_info info;
+        CHECK_RC(hcm_subscriber_take(sub, &got, sizeof got, &info), HCM_EAGAIN);
+        usleep(100); /* past the re-attach backoff now and then */
+    }
+    CHECK_EQ(hcm_subscriber_lost(sub), 0);
+    munmap(h, sizeof *h);
+    CHECK_OK(unlink(path) == 0 ? HCM_OK : HCM_ESYS);
+    hcm_subscriber_close(sub);
+    hcm_publisher_close(pub);
 }

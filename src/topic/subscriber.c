@@ -59,6 +59,14 @@ static int attach(hcm_subscriber *sub)
         return HCM_EAGAIN;
     if (rc != HCM_OK)
         return rc;
+    /* A retired segment whose name is not removed yet (the unlinker stores
+     * RETIRED, then unlinks): its samples were read before we detached, so
+     * attaching would deliver them again. Not there yet: retry later.
+     * acquire: pairs with (R1) release in hcm__file_retire. */
+    if (atomic_load_explicit(&sub->seg.hdr->state, memory_order_acquire) != HCM_SEG_STATE_LIVE) {
+        hcm__seg_close(&sub->seg);
+        return HCM_EAGAIN;
+    }
     if (!hcm__type_accepts(&sub->type, &sub->seg.type)) {
         char have[160], want[160];
         hcm_type_format(&sub->seg.type, have, sizeof have);
