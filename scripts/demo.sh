@@ -76,6 +76,14 @@ sleep "$seconds" &
 spid=$!
 wait "$spid"
 
+# What the hcm tool sees of it while it runs (not fatal if the tool is missing).
+if [[ -x $build/tools/hcm ]]; then
+    echo "demo: \$ hcm info $topic"
+    "$build/tools/hcm" info "$topic" || true
+    echo "demo: \$ hcm hz $topic -n 1"
+    "$build/tools/hcm" hz "$topic" -n 1 || true
+fi
+
 # Stop the talker first so that the listener sees every sample it sent; the
 # talker closes its publisher and unlinks the topic.
 kill -INT "$tpid"
@@ -106,5 +114,6 @@ fi
 if [[ $status -eq 0 ]]; then
     echo "demo: done; nothing left in $shm for domain $HCM_DOMAIN."
     echo "demo: try it by hand: $listener   (and in another terminal)   $talker --unlink"
+    echo "demo: and look at it with: $build/tools/hcm list   (docs/cli.md)"
 fi
 exit $status
