@@ -53,7 +53,8 @@ check: check-asan check-tsan
 
 # The C tests under ASan+UBSan, then pytest against the extension built with
 # the same sanitizers (their runtimes preloaded into the interpreter; leak
-# checking off there: CPython keeps memory until exit by design).
+# checking off there: CPython keeps memory until exit by design). The CLI
+# tests there drive the ASan build of the hcm tool.
 check-asan: python
 	$(CMAKE) -S . -B $(BUILD_ASAN) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DHCM_WERROR=ON \
 	  -DHCM_SANITIZE=address,undefined -DHCM_BUILD_BENCH=OFF -DHCM_BUILD_PYTHON=ON \
@@ -63,7 +64,8 @@ check-asan: python
 	  ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS)
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  PYTHONPATH=$(BUILD_ASAN)/python $(VPY) -m pytest -q -p no:cacheprovider tests/python
+	  PYTHONPATH=$(BUILD_ASAN)/python HCM_CLI=$(abspath $(BUILD_ASAN))/tools/hcm \
+	  $(VPY) -m pytest -q -p no:cacheprovider tests/python
 
 check-tsan:
 	$(CMAKE) -S . -B $(BUILD_TSAN) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DHCM_WERROR=ON \
