@@ -157,6 +157,20 @@ def find_c_examples(names=("talker", "listener")):
     return [build / "examples" / n for n in names]
 
 
+def find_cli():
+    """Path of the `hcm` command-line tool: $HCM_CLI if set, else
+    build/tools/hcm (or build-*/tools/hcm) under the repository; None if
+    there is none. It is not built here: `make test` builds it first."""
+    env = os.environ.get("HCM_CLI")
+    if env:
+        return Path(env)
+    for d in [REPO / "build"] + sorted(REPO.glob("build-*")):
+        p = d / "tools" / "hcm"
+        if p.is_file() and os.access(p, os.X_OK):
+            return p
+    return None
+
+
 def feed_until(pub, value, child, match, timeout=10.0, period=0.02):
     """Publishes `value` every `period` seconds until the child prints a line
     matching `match`; returns that line."""

@@ -1301,6 +1301,9 @@ static int cmd_pub(int argc, char **argv)
     }
     attr.type = type;
     parse_value("pub", "VALUE", &type, rc == HCM_OK ? info.max_payload : 0, pos[1], &data, &len);
+    /* A new string or bytes topic holds at least this value (default 4096). */
+    if (rc == HCM_ENOENT && hcm_type_fixed_size(&type) == 0 && len > HCM_DEFAULT_BYTES_MAX)
+        attr.max_payload = len;
     if ((rc = hcm_publisher_open(&pub, pos[0], &attr)) != HCM_OK) {
         free(data);
         return fail_rc(rc, "topic", pos[0]);
@@ -1765,7 +1768,7 @@ static int cmd_top(int argc, char **argv)
     top_prev *prev = NULL;
     size_t nprev = 0;
     int64_t t_prev = 0;
-    int code = 0, clear = isatty(STDOUT_FILENO) && !0;
+    int code = 0, clear = isatty(STDOUT_FILENO);
     parse_args("top", help_top, argc, argv, o, 3, NULL, 0);
     if (o[0].set)
         interval = arg_double("top", &o[0], 0.1, 3600);
