@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,7 +148,8 @@ static int parse_args(const char *cmd, const char *help, int argc, char **argv, 
         opt *o = NULL;
         const char *val = NULL;
         int negnum = a[0] == '-' && (a[1] == '.' || (a[1] >= '0' && a[1] <= '9') ||
-                                     strncmp(a + 1, "inf", 3) == 0 || strncmp(a + 1, "nan", 3) == 0);
+                                     strncasecmp(a + 1, "inf", 3) == 0 ||
+                                     strncasecmp(a + 1, "nan", 3) == 0);
         if (only_pos || a[0] != '-' || a[1] == '\0' || negnum) {
             if (npos == maxpos)
                 usage_error(cmd, "unexpected argument '%s'", a);
@@ -1209,8 +1211,8 @@ static void parse_value(const char *cmd, const char *what, const hcm_type *t, ui
 {
     char err[256], tn[256];
     if (hcmv_parse(t, max, text, datap, lenp, err, sizeof err) != 0)
-        usage_error(cmd, "%s '%s' is not a valid %s: %s", what, text, type_name(t, tn, sizeof tn),
-                    err);
+        usage_error(cmd, "%s '%.60s%s' is not a valid %s: %s", what, text,
+                    strlen(text) > 60 ? "..." : "", type_name(t, tn, sizeof tn), err);
 }
 
 static void print_value(const char *label, const hcm_type *t, const void *data, size_t len,
@@ -1247,7 +1249,8 @@ static const char help_pub[] =
     "[1, 2, 3] flat or nested by shape; structs a list of fields in format order.\n"
     "\n"
     "  -r, --rate HZ      publish repeatedly at HZ (0.001..1000000)\n"
-    "  -n, --count N      publish N times (with --rate; default: until Ctrl-C)\n"
+    "  -n, --count N      publish N times (with --rate at that rate, else back to\n"
+    "                     back); default: once, or until Ctrl-C with --rate\n"
     "  -t, --type T       type of a new topic: bool, int8..int64, uint8..uint64,\n"
     "                     float32, float64, string, bytes, float64[3], uint8[480,640],\n"
     "                     struct:NAME:FORMAT (Python struct syntax, e.g. struct:Pose:<3d4d)\n"
@@ -1318,8 +1321,10 @@ static int cmd_pub(int argc, char **argv)
             break;
         }
         sent++;
-        if (period == 0 || (count != 0 && sent >= count))
+        if (count != 0 && sent >= count)
             break;
+        if (period == 0)
+            continue; /* -n without --rate: back to back */
         /* absolute deadlines: the rate does not drift with the publish cost */
         next.tv_nsec += period % 1000000000ll;
         next.tv_sec += (time_t)(period / 1000000000ll) + (next.tv_nsec >= 1000000000l);
@@ -1835,6 +1840,8 @@ static int cmd_top(int argc, char **argv)
                 jw_open(&w, &b);
                 jw_str(&w, "name", x->name);
                 jw_str(&w, "state", entry_state(&e));
+                if (!x->error)
+                    jw_type(&w, "type", &x->type);
                 jw_key(&w, "rate_hz");
                 if (rate < 0)
                     hcmv_buf_puts(&b, "null");
