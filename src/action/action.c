@@ -14,10 +14,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error_internal.h"
@@ -1411,51 +1411,49 @@ static int act_fill(hcm_action_info *info, const hcm_act *a, hcm__tally *tally)
     return HCM_OK;
 }
 
-static int act_stat_one(const hcm_seg_name *name, void *p)
+static int act_examine(const hcm_seg_name *name, void *info, hcm__tally *tally,
+                       uint64_t *serverp, int reclaim, int *retiredp)
 {
-    hcm_action_info *info = p;
+    hcm_action_info *ai = info;
     hcm_act a;
-    struct stat st;
-    int rc;
-    memset(info, 0, sizeof *info);
-    memcpy(info->name, name->topic, strlen(name->topic) + 1);
-    memcpy(info->domain, name->domain, strlen(name->domain) + 1);
-    rc = act_open(&a, name);
-    if (rc == HCM_OK) {
-        rc = act_fill(info, &a, NULL);
-        act_close(&a);
-        if (rc == HCM_OK)
-            return HCM_OK;
-    }
-    if (rc == HCM_ENOENT)
+    int rc = act_open(&a, name);
+    if (rc != HCM_OK)
         return rc;
-    info->error = rc;
-    if (stat(name->path, &st) == 0) {
-        info->size = (uint64_t)st.st_size;
-        info->mode = (uint32_t)(st.st_mode & 07777);
-        info->uid = (uint32_t)st.st_uid;
+    if (tally != NULL && (rc = hcm__tally_init(tally, a.slot_count)) != HCM_OK)
+        goto out;
+    if ((rc = act_fill(ai, &a, tally)) != HCM_OK) {
+        if (tally != NULL)
+            hcm__tally_free(tally);
+        goto out;
     }
+    if (serverp != NULL)
+        /* acquire: pairs with the server's release store of its identity */
+        *serverp = atomic_load_explicit(&a.hdr->server, memory_order_acquire);
+    if (reclaim && ai->stale &&
+        hcm__file_retire(&a.f, name, &a.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
+        *retiredp = 1;
+out:
+    act_close(&a);
     return rc;
 }
 
+const hcm__inspector hcm__action_inspector = {
+    'a',
+    sizeof(hcm_action_info),
+    offsetof(hcm_action_info, size),
+    offsetof(hcm_action_info, mode),
+    offsetof(hcm_action_info, uid),
+    act_examine,
+};
+
 int hcm_action_stat(const char *domain, const char *action, hcm_action_info *infop)
 {
-    hcm_seg_name name;
-    int rc;
-    hcm__clear_error();
-    if (infop == NULL)
-        return hcm__fail(HCM_EINVAL, "hcm_action_stat: infop is NULL");
-    if ((rc = hcm__name_make(&name, domain, 'a', action)) != HCM_OK)
-        return rc;
-    return act_stat_one(&name, infop);
+    return hcm__inspect_stat(&hcm__action_inspector, domain, action, infop);
 }
 
 int hcm_action_list(const char *domain, hcm_action_info **infosp, size_t *countp)
 {
-    hcm__clear_error();
-    if (infosp == NULL || countp == NULL)
-        return hcm__fail(HCM_EINVAL, "hcm_action_list: NULL argument");
-    return hcm__list_collect(domain, 'a', sizeof **infosp, act_stat_one, (void **)infosp, countp);
+    return hcm__inspect_list(&hcm__action_inspector, domain, (void **)infosp, countp);
 }
 
 void hcm_action_list_free(hcm_action_info *infos)
@@ -1463,59 +1461,7 @@ void hcm_action_list_free(hcm_action_info *infos)
     free(infos);
 }
 
-int hcm__action_peers(const hcm_seg_name *name, hcm_peer_info *peers, size_t cap, size_t *countp)
-{
-    hcm_act a;
-    hcm_action_info info;
-    hcm__tally tally;
-    size_t n = 0;
-    int rc = act_open(&a, name);
-    if (rc != HCM_OK)
-        return rc;
-    if ((rc = hcm__tally_init(&tally, a.slot_count)) == HCM_OK) {
-        memset(&info, 0, sizeof info);
-        if ((rc = act_fill(&info, &a, &tally)) == HCM_OK) {
-            /* acquire: pairs with the server's release store of its identity */
-            hcm__server_peer(atomic_load_explicit(&a.hdr->server, memory_order_acquire), peers,
-                             cap, &n);
-            hcm__tally_peers(&tally, peers, cap, &n);
-            *countp = n;
-        }
-        hcm__tally_free(&tally);
-    }
-    act_close(&a);
-    return rc;
-}
-
-struct act_reclaim_ctx {
-    size_t count;
-};
-
-static int act_reclaim_one(const hcm_seg_name *name, void *p)
-{
-    struct act_reclaim_ctx *c = p;
-    hcm_action_info info;
-    hcm_act a;
-    if (act_open(&a, name) != HCM_OK) {
-        hcm__clear_error(); /* not ours to judge: leave it */
-        return HCM_OK;
-    }
-    memset(&info, 0, sizeof info);
-    if (act_fill(&info, &a, NULL) == HCM_OK && info.stale &&
-        hcm__file_retire(&a.f, name, &a.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
-        c->count++;
-    hcm__clear_error();
-    act_close(&a);
-    return HCM_OK;
-}
-
 int hcm_action_reclaim(const char *domain, size_t *countp)
 {
-    struct act_reclaim_ctx c = {0};
-    int rc;
-    hcm__clear_error();
-    rc = hcm__seg_scan(domain, 'a', act_reclaim_one, &c);
-    if (countp)
-        *countp = c.count;
-    return rc;
+    return hcm__inspect_reclaim(&hcm__action_inspector, domain, countp);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error_internal.h"
 #include "common/inspect_internal.h"
@@ -25,10 +26,10 @@ int hcm_peers(hcm_kind kind, const char *domain, const char *name, hcm_peer_info
         return rc;
     if (kind == HCM_KIND_TOPIC)
         rc = hcm__topic_peers(&sn, peers, cap, &n);
-    else if (kind == HCM_KIND_SERVICE)
-        rc = hcm__service_peers(&sn, peers, cap, &n);
     else
-        rc = hcm__action_peers(&sn, peers, cap, &n);
+        rc = hcm__inspect_peers(kind == HCM_KIND_SERVICE ? &hcm__service_inspector
+                                                         : &hcm__action_inspector,
+                                &sn, peers, cap, &n);
     if (rc == HCM_OK)
         *countp = n;
     return rc;
@@ -101,12 +102,52 @@ void hcm_domain_list_free(hcm_domain_name *domains)
     free(domains);
 }
 
-/* ---- listing ---------------------------------------------------------------- */
+/* ---- stat, list, peers, reclaim of any kind ------------------------------------- */
+
+_Static_assert(offsetof(hcm_topic_info, error) == offsetof(hcm__info_head, error), "info head");
+_Static_assert(offsetof(hcm_service_info, error) == offsetof(hcm__info_head, error), "info head");
+_Static_assert(offsetof(hcm_action_info, error) == offsetof(hcm__info_head, error), "info head");
+
+/* Fills *info for one named segment: HCM_OK; HCM_ENOENT; or the reason it
+ * cannot be read, also in info->error, with the file's size, mode and owner. */
+static int inspect_one(const hcm__inspector *k, const hcm_seg_name *name, void *info)
+{
+    hcm__info_head *head = info;
+    struct stat st;
+    int rc;
+    memset(info, 0, k->info_size);
+    memcpy(head->name, name->topic, strlen(name->topic) + 1);
+    memcpy(head->domain, name->domain, strlen(name->domain) + 1);
+    rc = k->examine(name, info, NULL, NULL, 0, NULL);
+    if (rc == HCM_OK || rc == HCM_ENOENT)
+        return rc;
+    head->error = rc;
+    if (stat(name->path, &st) == 0) {
+        uint64_t size = (uint64_t)st.st_size;
+        uint32_t mode = (uint32_t)(st.st_mode & 07777), uid = (uint32_t)st.st_uid;
+        memcpy((char *)info + k->off_size, &size, sizeof size);
+        memcpy((char *)info + k->off_mode, &mode, sizeof mode);
+        memcpy((char *)info + k->off_uid, &uid, sizeof uid);
+    }
+    return rc;
+}
+
+int hcm__inspect_stat(const hcm__inspector *k, const char *domain, const char *name, void *info)
+{
+    hcm_seg_name sn;
+    int rc;
+    hcm__clear_error();
+    if (info == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_%s_stat: infop is NULL", hcm__kind_word(k->kind));
+    if ((rc = hcm__name_make(&sn, domain, k->kind, name)) != HCM_OK)
+        return rc;
+    return inspect_one(k, &sn, info);
+}
 
 struct collect {
+    const hcm__inspector *k;
     unsigned char *v;
-    size_t n, cap, elem;
-    int (*stat_fn)(const hcm_seg_name *, void *);
+    size_t n, cap;
 };
 
 static int collect_one(const hcm_seg_name *name, void *p)
@@ -114,38 +155,40 @@ static int collect_one(const hcm_seg_name *name, void *p)
     struct collect *c = p;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
-        unsigned char *v = realloc(c->v, cap * c->elem);
+        unsigned char *v = realloc(c->v, cap * c->k->info_size);
         if (v == NULL)
             return hcm__fail(HCM_ENOMEM, "out of memory listing %s segments",
                              hcm__kind_word(name->kind));
         c->v = v;
         c->cap = cap;
     }
-    if (c->stat_fn(name, c->v + c->n * c->elem) != HCM_ENOENT) /* vanished: skip */
+    if (inspect_one(c->k, name, c->v + c->n * c->k->info_size) != HCM_ENOENT) /* vanished: skip */
         c->n++;
     return HCM_OK;
 }
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp((const char *)a, (const char *)b); /* each info begins with its name */
+    return strcmp(((const hcm__info_head *)a)->name, ((const hcm__info_head *)b)->name);
 }
 
-int hcm__list_collect(const char *domain, char kind, size_t elem_size,
-                      int (*stat_fn)(const hcm_seg_name *, void *), void **vecp, size_t *countp)
+int hcm__inspect_list(const hcm__inspector *k, const char *domain, void **vecp, size_t *countp)
 {
-    struct collect c = {NULL, 0, 0, elem_size, stat_fn};
+    struct collect c = {k, NULL, 0, 0};
     int rc;
+    hcm__clear_error();
+    if (vecp == NULL || countp == NULL)
+        return hcm__fail(HCM_EINVAL, "hcm_%s_list: NULL argument", hcm__kind_word(k->kind));
     *vecp = NULL;
     *countp = 0;
-    rc = hcm__seg_scan(domain, kind, collect_one, &c);
+    rc = hcm__seg_scan(domain, k->kind, collect_one, &c);
     if (rc != HCM_OK) {
         free(c.v);
         return rc;
     }
     hcm__clear_error(); /* per-entry errors live in the entries */
     if (c.n > 1)
-        qsort(c.v, c.n, elem_size, by_name);
+        qsort(c.v, c.n, k->info_size, by_name);
     if (c.n == 0) {
         free(c.v);
         c.v = NULL;
@@ -153,6 +196,61 @@ int hcm__list_collect(const char *domain, char kind, size_t elem_size,
     *vecp = c.v;
     *countp = c.n;
     return HCM_OK;
+}
+
+int hcm__inspect_peers(const hcm__inspector *k, const hcm_seg_name *name, hcm_peer_info *peers,
+                       size_t cap, size_t *countp)
+{
+    union {
+        hcm_service_info s;
+        hcm_action_info a;
+    } info;
+    hcm__tally tally;
+    uint64_t server = 0;
+    size_t n = 0;
+    int rc;
+    memset(&info, 0, sizeof info);
+    if ((rc = k->examine(name, &info, &tally, &server, 0, NULL)) != HCM_OK)
+        return rc;
+    hcm__server_peer(server, peers, cap, &n);
+    hcm__tally_peers(&tally, peers, cap, &n);
+    hcm__tally_free(&tally);
+    *countp = n;
+    return HCM_OK;
+}
+
+struct reclaim {
+    const hcm__inspector *k;
+    void *info; /* scratch */
+    size_t count;
+};
+
+static int reclaim_one(const hcm_seg_name *name, void *p)
+{
+    struct reclaim *r = p;
+    int retired = 0;
+    memset(r->info, 0, r->k->info_size);
+    /* A segment that cannot be opened is not ours to judge: left alone. */
+    if (r->k->examine(name, r->info, NULL, NULL, 1, &retired) == HCM_OK && retired)
+        r->count++;
+    hcm__clear_error();
+    return HCM_OK;
+}
+
+int hcm__inspect_reclaim(const hcm__inspector *k, const char *domain, size_t *countp)
+{
+    union {
+        hcm_topic_info t;
+        hcm_service_info s;
+        hcm_action_info a;
+    } scratch;
+    struct reclaim r = {k, &scratch, 0};
+    int rc;
+    hcm__clear_error();
+    rc = hcm__seg_scan(domain, k->kind, reclaim_one, &r);
+    if (countp)
+        *countp = r.count;
+    return rc;
 }
 
 /* ---- client tallies ------------------------------------------------------------ */

@@ -1,8 +1,7 @@
 /* service/admin.c - inspecting and reclaiming service segments. */
-#include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/error_internal.h"
 #include "common/inspect_internal.h"
@@ -59,51 +58,49 @@ static int fill(hcm_service_info *info, const hcm_svc *svc, hcm__tally *tally)
     return HCM_OK;
 }
 
-static int stat_one(const hcm_seg_name *name, void *p)
+static int examine(const hcm_seg_name *name, void *info, hcm__tally *tally, uint64_t *serverp,
+                   int reclaim, int *retiredp)
 {
-    hcm_service_info *info = p;
+    hcm_service_info *si = info;
     hcm_svc svc;
-    struct stat st;
-    int rc;
-    memset(info, 0, sizeof *info);
-    memcpy(info->name, name->topic, strlen(name->topic) + 1);
-    memcpy(info->domain, name->domain, strlen(name->domain) + 1);
-    rc = hcm__svc_open(&svc, name);
-    if (rc == HCM_OK) {
-        rc = fill(info, &svc, NULL);
-        hcm__svc_close(&svc);
-        if (rc == HCM_OK)
-            return HCM_OK;
-    }
-    if (rc == HCM_ENOENT)
+    int rc = hcm__svc_open(&svc, name);
+    if (rc != HCM_OK)
         return rc;
-    info->error = rc;
-    if (stat(name->path, &st) == 0) {
-        info->size = (uint64_t)st.st_size;
-        info->mode = (uint32_t)(st.st_mode & 07777);
-        info->uid = (uint32_t)st.st_uid;
+    if (tally != NULL && (rc = hcm__tally_init(tally, svc.slot_count)) != HCM_OK)
+        goto out;
+    if ((rc = fill(si, &svc, tally)) != HCM_OK) {
+        if (tally != NULL)
+            hcm__tally_free(tally);
+        goto out;
     }
+    if (serverp != NULL)
+        /* acquire: pairs with the server's release store of its identity (V1) */
+        *serverp = atomic_load_explicit(&svc.hdr->server, memory_order_acquire);
+    if (reclaim && si->stale &&
+        hcm__file_retire(&svc.f, name, &svc.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
+        *retiredp = 1;
+out:
+    hcm__svc_close(&svc);
     return rc;
 }
 
+const hcm__inspector hcm__service_inspector = {
+    's',
+    sizeof(hcm_service_info),
+    offsetof(hcm_service_info, size),
+    offsetof(hcm_service_info, mode),
+    offsetof(hcm_service_info, uid),
+    examine,
+};
+
 int hcm_service_stat(const char *domain, const char *service, hcm_service_info *infop)
 {
-    hcm_seg_name name;
-    int rc;
-    hcm__clear_error();
-    if (infop == NULL)
-        return hcm__fail(HCM_EINVAL, "hcm_service_stat: infop is NULL");
-    if ((rc = hcm__name_make(&name, domain, 's', service)) != HCM_OK)
-        return rc;
-    return stat_one(&name, infop);
+    return hcm__inspect_stat(&hcm__service_inspector, domain, service, infop);
 }
 
 int hcm_service_list(const char *domain, hcm_service_info **infosp, size_t *countp)
 {
-    hcm__clear_error();
-    if (infosp == NULL || countp == NULL)
-        return hcm__fail(HCM_EINVAL, "hcm_service_list: NULL argument");
-    return hcm__list_collect(domain, 's', sizeof **infosp, stat_one, (void **)infosp, countp);
+    return hcm__inspect_list(&hcm__service_inspector, domain, (void **)infosp, countp);
 }
 
 void hcm_service_list_free(hcm_service_info *infos)
@@ -111,59 +108,7 @@ void hcm_service_list_free(hcm_service_info *infos)
     free(infos);
 }
 
-int hcm__service_peers(const hcm_seg_name *name, hcm_peer_info *peers, size_t cap, size_t *countp)
-{
-    hcm_svc svc;
-    hcm_service_info info;
-    hcm__tally tally;
-    size_t n = 0;
-    int rc = hcm__svc_open(&svc, name);
-    if (rc != HCM_OK)
-        return rc;
-    if ((rc = hcm__tally_init(&tally, svc.slot_count)) == HCM_OK) {
-        memset(&info, 0, sizeof info);
-        if ((rc = fill(&info, &svc, &tally)) == HCM_OK) {
-            /* acquire: pairs with the server's release store of its identity (V1) */
-            hcm__server_peer(atomic_load_explicit(&svc.hdr->server, memory_order_acquire), peers,
-                             cap, &n);
-            hcm__tally_peers(&tally, peers, cap, &n);
-            *countp = n;
-        }
-        hcm__tally_free(&tally);
-    }
-    hcm__svc_close(&svc);
-    return rc;
-}
-
-struct reclaim_ctx {
-    size_t count;
-};
-
-static int reclaim_one(const hcm_seg_name *name, void *p)
-{
-    struct reclaim_ctx *c = p;
-    hcm_service_info info;
-    hcm_svc svc;
-    if (hcm__svc_open(&svc, name) != HCM_OK) {
-        hcm__clear_error(); /* not ours to judge: leave it */
-        return HCM_OK;
-    }
-    memset(&info, 0, sizeof info);
-    if (fill(&info, &svc, NULL) == HCM_OK && info.stale &&
-        hcm__file_retire(&svc.f, name, &svc.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
-        c->count++;
-    hcm__clear_error();
-    hcm__svc_close(&svc);
-    return HCM_OK;
-}
-
 int hcm_service_reclaim(const char *domain, size_t *countp)
 {
-    struct reclaim_ctx c = {0};
-    int rc;
-    hcm__clear_error();
-    rc = hcm__seg_scan(domain, 's', reclaim_one, &c);
-    if (countp)
-        *countp = c.count;
-    return rc;
+    return hcm__inspect_reclaim(&hcm__service_inspector, domain, countp);
 }

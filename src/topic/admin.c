@@ -1,22 +1,14 @@
 /* topic/admin.c - listing, inspecting, unlinking and reclaiming topics. */
-#include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error_internal.h"
 #include "common/inspect_internal.h"
 #include "segment/owner.h"
 #include "segment/segment.h"
-
-static void fill_info(hcm_topic_info *info, const hcm_seg_name *name)
-{
-    memset(info, 0, sizeof *info);
-    memcpy(info->name, name->topic, strlen(name->topic) + 1);
-    memcpy(info->domain, name->domain, strlen(name->domain) + 1);
-}
 
 /* Live subscribers' lines: how many, the largest lag, their losses. */
 static void readers_stat(const hcm_seg *seg, uint64_t write_seq, uint32_t *alivep,
@@ -69,100 +61,41 @@ static void fill_from_seg(hcm_topic_info *info, const hcm_seg *seg)
     info->uid = (uint32_t)seg->uid;
 }
 
-/* Fills *info for one named segment; info->error tells what could not be read. */
-static int stat_one(const hcm_seg_name *name, hcm_topic_info *info)
+static int examine(const hcm_seg_name *name, void *info, hcm__tally *tally, uint64_t *serverp,
+                   int reclaim, int *retiredp)
 {
+    hcm_topic_info *ti = info;
     hcm_seg seg;
-    struct stat st;
     int rc;
-    fill_info(info, name);
-    rc = hcm__seg_open(&seg, name, 0);
-    if (rc == HCM_OK) {
-        fill_from_seg(info, &seg);
-        hcm__seg_close(&seg);
-        return HCM_OK;
-    }
-    if (rc == HCM_ENOENT)
+    (void)tally; /* a topic's peers are its owners and readers: hcm__topic_peers */
+    (void)serverp;
+    /* read-only to look; read-write to retire */
+    if ((rc = hcm__seg_open(&seg, name, reclaim)) != HCM_OK)
         return rc;
-    info->error = rc;
-    if (stat(name->path, &st) == 0) {
-        info->size = (uint64_t)st.st_size;
-        info->mode = (uint32_t)(st.st_mode & 07777);
-        info->uid = (uint32_t)st.st_uid;
-    }
-    return rc;
+    fill_from_seg(ti, &seg);
+    if (reclaim && ti->stale && hcm__seg_retire(&seg, name) == HCM_OK)
+        *retiredp = 1;
+    hcm__seg_close(&seg);
+    return HCM_OK;
 }
+
+const hcm__inspector hcm__topic_inspector = {
+    't',
+    sizeof(hcm_topic_info),
+    offsetof(hcm_topic_info, size),
+    offsetof(hcm_topic_info, mode),
+    offsetof(hcm_topic_info, uid),
+    examine,
+};
 
 int hcm_topic_stat(const char *domain, const char *topic, hcm_topic_info *infop)
 {
-    hcm_seg_name name;
-    hcm_topic_info info;
-    int rc;
-    hcm__clear_error();
-    if (infop == NULL)
-        return hcm__fail(HCM_EINVAL, "hcm_topic_stat: infop is NULL");
-    if ((rc = hcm__name_make(&name, domain, 't', topic)) != HCM_OK)
-        return rc;
-    rc = stat_one(&name, &info);
-    *infop = info;
-    return rc;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const hcm_topic_info *)a)->name, ((const hcm_topic_info *)b)->name);
-}
-
-static int scan(const char *domain, int (*fn)(const hcm_seg_name *, void *), void *ctx)
-{
-    return hcm__seg_scan(domain, 't', fn, ctx);
-}
-
-struct list_ctx {
-    hcm_topic_info *v;
-    size_t n, cap;
-};
-
-static int list_one(const hcm_seg_name *name, void *p)
-{
-    struct list_ctx *c = p;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        hcm_topic_info *v = realloc(c->v, cap * sizeof *v);
-        if (v == NULL)
-            return hcm__fail(HCM_ENOMEM, "out of memory listing topics");
-        c->v = v;
-        c->cap = cap;
-    }
-    if (stat_one(name, &c->v[c->n]) != HCM_ENOENT) /* vanished meanwhile: skip */
-        c->n++;
-    return HCM_OK;
+    return hcm__inspect_stat(&hcm__topic_inspector, domain, topic, infop);
 }
 
 int hcm_topic_list(const char *domain, hcm_topic_info **infosp, size_t *countp)
 {
-    struct list_ctx c = {NULL, 0, 0};
-    int rc;
-    hcm__clear_error();
-    if (infosp == NULL || countp == NULL)
-        return hcm__fail(HCM_EINVAL, "hcm_topic_list: NULL argument");
-    *infosp = NULL;
-    *countp = 0;
-    rc = scan(domain, list_one, &c);
-    if (rc != HCM_OK) {
-        free(c.v);
-        return rc;
-    }
-    hcm__clear_error();
-    if (c.n > 1)
-        qsort(c.v, c.n, sizeof *c.v, by_name);
-    if (c.n == 0) {
-        free(c.v);
-        c.v = NULL;
-    }
-    *infosp = c.v;
-    *countp = c.n;
-    return HCM_OK;
+    return hcm__inspect_list(&hcm__topic_inspector, domain, (void **)infosp, countp);
 }
 
 void hcm_topic_list_free(hcm_topic_info *infos)
@@ -195,36 +128,9 @@ int hcm_topic_unlink(const char *domain, const char *topic)
     return rc;
 }
 
-struct reclaim_ctx {
-    size_t count;
-};
-
-static int reclaim_one(const hcm_seg_name *name, void *p)
-{
-    struct reclaim_ctx *c = p;
-    hcm_seg seg;
-    hcm_topic_info info;
-    if (hcm__seg_open(&seg, name, 1) != HCM_OK) {
-        hcm__clear_error(); /* not ours to judge: leave it */
-        return HCM_OK;
-    }
-    fill_info(&info, name);
-    fill_from_seg(&info, &seg); /* the same judgement as the listing's "stale" */
-    if (info.stale && hcm__seg_retire(&seg, name) == HCM_OK)
-        c->count++;
-    hcm__seg_close(&seg);
-    return HCM_OK;
-}
-
 int hcm_topic_reclaim(const char *domain, size_t *countp)
 {
-    struct reclaim_ctx c = {0};
-    int rc;
-    hcm__clear_error();
-    rc = scan(domain, reclaim_one, &c);
-    if (countp)
-        *countp = c.count;
-    return rc;
+    return hcm__inspect_reclaim(&hcm__topic_inspector, domain, countp);
 }
 
 /* hcm_peers() for a topic: owner entries, then live or dead reader lines. */
