@@ -797,7 +797,7 @@ static int cmd_info(int argc, char **argv)
     opt o[] = {{"kind", 'k', 1, NULL, 0}, {"json", 0, 0, NULL, 0}};
     char *pos[1];
     entry e;
-    hcm_peer_info peers[64];
+    hcm_peer_info *peers = NULL;
     size_t np = 0;
     hcmv_buf b = {0};
     if (parse_args("info", help_info, argc, argv, o, 2, pos, 1) != 1)
@@ -812,10 +812,18 @@ static int cmd_info(int argc, char **argv)
                          pos[0]);
     if (rc == HCM_ENAME)
         usage_error("info", "'%s' is not a valid name: %s", pos[0], hcm_errmsg());
-    if (rc == HCM_OK && hcm_peers(e.kind, g_domain, pos[0], peers, 64, &np) != HCM_OK)
-        np = 0;
-    if (np > 64)
-        np = 64;
+    if (rc == HCM_OK) {
+        /* count, then fetch (peers may come and go between: take what fits) */
+        size_t cap = 0;
+        if (hcm_peers(e.kind, g_domain, pos[0], NULL, 0, &cap) == HCM_OK && cap > 0 &&
+            (peers = calloc(cap + 8, sizeof *peers)) != NULL &&
+            hcm_peers(e.kind, g_domain, pos[0], peers, cap + 8, &np) == HCM_OK) {
+            if (np > cap + 8)
+                np = cap + 8;
+        } else {
+            np = 0;
+        }
+    }
     if (o[1].set) {
         jw w;
         jw_open(&w, &b);
@@ -847,6 +855,7 @@ static int cmd_info(int argc, char **argv)
     }
     flush_out(&b);
     hcmv_buf_free(&b);
+    free(peers);
     if (rc != HCM_OK)
         return fail("%s '%s' (domain %s) cannot be read: %s: %s", kind_word(e.kind), pos[0],
                     domain_name(), hcm_strerror(rc), detail);
