@@ -4175,13 +4175,16 @@ static PyObject *info_dict(const hcm_topic_info *ti)
         age = (double)(now_ns() - ti->last_publish_ns) / 1e9;
     }
     return Py_BuildValue(
-        "{s:s,s:s,s:s,s:I,s:K,s:I,s:I,s:I,s:K,s:d,s:K,s:K,s:I,s:I,s:s}", "name", ti->name,
+        "{s:s,s:s,s:s,s:I,s:K,s:I,s:I,s:I,s:K,s:d,s:K,s:K,s:I,s:I,s:s,s:I,s:K,s:K,s:O}", "name",
+        ti->name,
         "domain", ti->domain, "type", hcm_type_format(&ti->type, t, sizeof t), "buffer_num",
         ti->slots, "max_size", (unsigned long long)ti->max_payload, "publishers", ti->publishers,
         "owners", ti->owners, "owners_alive", ti->owners_alive, "publish_count",
         (unsigned long long)ti->publish_count, "last_publish_age", age, "lock_steals",
         (unsigned long long)ti->lock_steals, "size", (unsigned long long)ti->size, "mode",
-        ti->mode, "uid", ti->uid, "error", ti->error ? hcm_strerror(ti->error) : "");
+        ti->mode, "uid", ti->uid, "error", ti->error ? hcm_strerror(ti->error) : "",
+        "subscribers", ti->subscribers, "max_lag", (unsigned long long)ti->max_lag, "lost",
+        (unsigned long long)ti->lost, "stale", ti->stale ? Py_True : Py_False);
 }
 
 static PyObject *mod_topics(PyObject *m, PyObject *args, PyObject *kwds)

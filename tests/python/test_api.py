@@ -588,3 +588,19 @@ def test_domain_argument_overrides_hcm_domain(domain, cleanup_topics):
     finally:
         for t in shm_pub_sub.topics(other):
             shm_pub_sub.unlink(t["name"], other)
+
+
+def test_topics_shows_a_lagging_subscriber_its_losses_and_staleness(cleanup_topics):
+    pub = Publisher("seed/watched", 0, 2)
+    sub = shm_pub_sub.Subscriber("seed/watched", 0)
+    for v in range(1, 6):
+        pub.publish(v)
+    (t,) = shm_pub_sub.topics()
+    assert (t["subscribers"], t["max_lag"], t["lost"], t["stale"]) == (1, 5, 0, False)
+    assert [sub.receive(timeout=5), sub.receive(timeout=5)] == [4, 5]  # 2 slots: 1..3 gone
+    (t,) = shm_pub_sub.topics()
+    assert (t["max_lag"], t["lost"]) == (0, 3)
+    pub.close()
+    sub.close()
+    (t,) = shm_pub_sub.topics()  # closed, but this process lives: not stale
+    assert (t["subscribers"], t["stale"]) == (0, False)
