@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tree into a scratch prefix, then builds and runs a small
 # program against it twice: through find_package(hcm) (shared and static)
-# and through pkg-config. Usage: run.sh BUILD_DIR SOURCE_DIR GENERATOR
+# and through pkg-config; runs the installed hcm tool. Usage: run.sh BUILD_DIR SOURCE_DIR GENERATOR
 set -euo pipefail
 build=$1 src=$2 gen=$3
 work=$(mktemp -d)
@@ -21,7 +21,13 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc -std=c11 -o "$work/consumer_pc" "$src/cmake/package-test/consumer/main.c" \
    $(pkg-config --cflags --libs hcm)
 LD_LIBRARY_PATH="$libdir" "$work/consumer_pc"
+
+# The hcm tool is installed with the library and runs from the prefix alone.
+if [[ -f "$build/tools/hcm" ]]; then
+    "$work/prefix/bin/hcm" --version
+    "$work/prefix/bin/hcm" list >/dev/null
+fi
 if ls /dev/shm | grep -q "^hcm\.$HCM_DOMAIN\."; then
     echo "left behind in /dev/shm:"; ls /dev/shm | grep "^hcm\.$HCM_DOMAIN\."; exit 1
 fi
-echo "package test: find_package(hcm) shared+static and pkg-config all work"
+echo "package test: find_package(hcm) shared+static, pkg-config and bin/hcm all work"
