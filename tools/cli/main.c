@@ -1435,6 +1435,23 @@ static void goal_event(int json, const char *what, const char *status)
     fflush(stdout);
 }
 
+/* Prints the feedback newer than *seqp (the server keeps only the newest:
+ * a jump in the sequence means some were replaced before we read them). */
+static void show_feedback(hcm_action_client *cli, hcm_goal goal, const hcm_action_info *info,
+                          void *fb, uint64_t *seqp, int json)
+{
+    size_t flen = 0;
+    uint64_t before = *seqp;
+    while (hcm_action_client_feedback(cli, goal, fb, (size_t)info->feedback_max, &flen, seqp) ==
+           HCM_OK) {
+        if (*seqp > before + 1 && !json)
+            fprintf(stderr, "hcm send-goal: skipped %" PRIu64 " feedback messages\n",
+                    *seqp - before - 1);
+        print_value("feedback", &info->feedback_type, fb, flen, json);
+        before = *seqp;
+    }
+}
+
 static int cmd_send_goal(int argc, char **argv)
 {
     opt o[] = {{"timeout", 't', 1, NULL, 0}, {"json", 0, 0, NULL, 0},
@@ -1471,6 +1488,7 @@ static int cmd_send_goal(int argc, char **argv)
         fail("out of memory");
         goto out;
     }
+    install_signals(); /* before the send: a Ctrl-C from now on cancels the goal */
     if ((rc = hcm_action_client_open(&cli, pos[0], &attr)) != HCM_OK ||
         (rc = hcm_action_client_send(cli, g, glen, &goal, 5000000000ll)) != HCM_OK) {
         if (rc == HCM_EDEAD)
@@ -1479,7 +1497,6 @@ static int cmd_send_goal(int argc, char **argv)
             fail_rc(rc, "action", pos[0]);
         goto out;
     }
-    install_signals();
     if (o[1].set)
         printf("{\"event\": \"sent\", \"goal_id\": %" PRIu64 "}\n", goal.id);
     else
@@ -1504,22 +1521,14 @@ static int cmd_send_goal(int argc, char **argv)
             fprintf(stderr, "hcm send-goal: canceling goal %" PRIu64 "%s\n", goal.id,
                     timed_out ? " (timeout)" : " (Ctrl-C again to quit)");
         }
-        size_t flen = 0;
-        uint64_t before = fb_seq;
-        while (hcm_action_client_feedback(cli, goal, fb, (size_t)info.feedback_max, &flen,
-                                          &fb_seq) == HCM_OK) {
-            if (o[2].set)
-                continue;
-            if (fb_seq > before + 1 && before != 0 && !o[1].set)
-                fprintf(stderr, "hcm send-goal: skipped %" PRIu64 " feedback messages\n",
-                        fb_seq - before - 1);
-            print_value("feedback", &info.feedback_type, fb, flen, o[1].set);
-            before = fb_seq;
-        }
+        if (!o[2].set)
+            show_feedback(cli, goal, &info, fb, &fb_seq, o[1].set);
         if ((rc = hcm_action_client_status(cli, goal, &st)) != HCM_OK) {
             fail_rc(rc, "action", pos[0]);
             goto out;
         }
+        if (hcm_goal_status_is_final(st) && !o[2].set) /* feedback sent just before the end */
+            show_feedback(cli, goal, &info, fb, &fb_seq, o[1].set);
         if (st != last) {
             goal_event(o[1].set, "status", hcm_goal_status_name(st));
             last = st;
