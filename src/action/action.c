@@ -122,12 +122,12 @@ static int validate(const hcm_act_header *h, uint64_t file_size, const char *pat
     return HCM_OK;
 }
 
-static int act_open(hcm_act *a, const hcm_seg_name *name)
+static int act_open(hcm_act *a, const hcm_seg_name *name, int writable)
 {
     hcm_act_header snap;
     int rc;
     memset(a, 0, sizeof *a);
-    if ((rc = hcm__file_open(&a->f, name, 1, HCM_ACT_HEADER_SIZE)) != HCM_OK)
+    if ((rc = hcm__file_open(&a->f, name, writable, HCM_ACT_HEADER_SIZE)) != HCM_OK)
         return rc;
     memcpy(&snap, a->f.base, sizeof snap);
     if ((rc = validate(&snap, a->f.size, name->path)) != HCM_OK) {
@@ -343,7 +343,7 @@ int hcm_action_server_open(hcm_action_server **srvp, const char *action,
                            srv->name.topic);
             goto fail;
         }
-        rc = act_open(&srv->a, &srv->name);
+        rc = act_open(&srv->a, &srv->name, 1);
         if (rc == HCM_ENOENT) {
             hcm__clear_error();
             rc = act_create(srv, attr, g, f, r);
@@ -755,7 +755,7 @@ static int ensure(hcm_action_client *cli, hcm_act **ap)
             goto out;
         }
         hcm_act *a = &fresh->a;
-        rc = act_open(a, &cli->name);
+        rc = act_open(a, &cli->name, 1);
         if (rc == HCM_ENOENT)
             rc = hcm__fail(HCM_ENOENT, "action '%s' does not exist in domain '%s' (no server has "
                                        "opened it)",
@@ -1341,7 +1341,7 @@ int hcm_action_unlink(const char *domain, const char *action)
     hcm__clear_error();
     if ((rc = hcm__name_make(&name, domain, 'a', action)) != HCM_OK)
         return rc;
-    rc = act_open(&a, &name);
+    rc = act_open(&a, &name, 1);
     if (rc == HCM_OK) {
         rc = hcm__file_retire(&a.f, &name, &a.hdr->state, HCM_SEG_STATE_RETIRED, NULL);
         act_close(&a);
@@ -1416,7 +1416,7 @@ static int act_examine(const hcm_seg_name *name, void *info, hcm__tally *tally,
 {
     hcm_action_info *ai = info;
     hcm_act a;
-    int rc = act_open(&a, name);
+    int rc = act_open(&a, name, reclaim); /* read-only to look */
     if (rc != HCM_OK)
         return rc;
     if (tally != NULL && (rc = hcm__tally_init(tally, a.slot_count)) != HCM_OK)

@@ -445,9 +445,10 @@ void hcm__seg_owners(const hcm_seg *seg, uint32_t *owners, uint32_t *alive, uint
 {
     uint32_t n = 0, a = 0, oa = 0;
     for (uint32_t i = 0; i < HCM_SEG_OWNERS; i++) {
-        /* acquire: pairs with the release stores in register/unregister */
-        uint64_t id = atomic_load_explicit(&seg->hdr->owners[i].id, memory_order_acquire);
+        /* state first, then id (acquire both: pairs with the release stores
+         * in register/unregister): an OPEN seen here comes with its id */
         uint32_t st = atomic_load_explicit(&seg->hdr->owners[i].state, memory_order_acquire);
+        uint64_t id = atomic_load_explicit(&seg->hdr->owners[i].id, memory_order_acquire);
         if (id == 0)
             continue;
         n++;
@@ -465,25 +466,31 @@ void hcm__seg_owners(const hcm_seg *seg, uint32_t *owners, uint32_t *alive, uint
         *open_alive = oa;
 }
 
-int hcm__seg_reader_claim(hcm_seg *seg)
+int hcm__seg_reader_claim(hcm_seg *seg, uint64_t next_seq, uint64_t lost)
 {
     uint64_t me = hcm__self_process_id();
     hcm_seg_reader *r = seg->hdr->readers;
     /* Pass 0 takes a free entry; pass 1 (table full: rare, and a system call
-     * or two per entry) reuses an entry of a dead process. acq_rel: the CAS
-     * makes the entry ours and orders it after the previous holder's use. */
+     * or two per entry) reuses an entry of a dead process. */
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < HCM_SEG_READERS; i++) {
+            /* relaxed: a candidate only; the CAS below decides */
             uint64_t id = atomic_load_explicit(&r[i].id, memory_order_relaxed);
             if (pass == 0 ? id != 0 : id == 0 || hcm__id_alive(id))
                 continue;
+            /* Our position goes in before our id, so a tool that sees the id
+             * (acquire load) sees our numbers, not the previous holder's. If
+             * the CAS then fails, the line's winner overwrites them at its
+             * next read; until then a tool may show it one stale lag.
+             * relaxed: ordered by the release of the CAS. */
+            atomic_store_explicit(&r[i].next_seq, next_seq, memory_order_relaxed);
+            atomic_store_explicit(&r[i].lost, lost, memory_order_relaxed);
+            /* acq_rel: release publishes the stores above with the id (pairs
+             * with the tools' acquire id loads); acquire orders us after the
+             * previous holder's release in hcm__seg_reader_release */
             if (atomic_compare_exchange_strong_explicit(&r[i].id, &id, me, memory_order_acq_rel,
-                                                        memory_order_relaxed)) {
-                /* relaxed: statistics for tools (see hcm_seg_reader) */
-                atomic_store_explicit(&r[i].next_seq, 0, memory_order_relaxed);
-                atomic_store_explicit(&r[i].lost, 0, memory_order_relaxed);
+                                                        memory_order_relaxed))
                 return (int)i;
-            }
         }
     }
     return -1;

@@ -113,9 +113,10 @@ void hcm__seg_unregister(hcm_seg *seg, uint32_t idx);
 /* Owner statistics: recorded owners, alive owners, open publishers alive. */
 void hcm__seg_owners(const hcm_seg *seg, uint32_t *owners, uint32_t *alive, uint32_t *open_alive);
 
-/* Claims a line in the readers table for this process's subscriber: its
- * index, or -1 if the table is full (the subscriber then goes untracked). */
-int hcm__seg_reader_claim(hcm_seg *seg);
+/* Claims a line in the readers table for this process's subscriber, with
+ * its position and losses so far: its index, or -1 if the table is full
+ * (the subscriber then goes untracked). */
+int hcm__seg_reader_claim(hcm_seg *seg, uint64_t next_seq, uint64_t lost);
 /* Frees a claimed line (idx < 0: no-op). */
 void hcm__seg_reader_release(hcm_seg *seg, int idx);
 

@@ -63,7 +63,7 @@ static int examine(const hcm_seg_name *name, void *info, hcm__tally *tally, uint
 {
     hcm_service_info *si = info;
     hcm_svc svc;
-    int rc = hcm__svc_open(&svc, name);
+    int rc = hcm__svc_open(&svc, name, reclaim); /* read-only to look */
     if (rc != HCM_OK)
         return rc;
     if (tally != NULL && (rc = hcm__tally_init(tally, svc.slot_count)) != HCM_OK)

@@ -85,7 +85,7 @@ static int ensure(hcm_client *cli, hcm_svc **out)
             rc = hcm__fail(HCM_ENOMEM, "out of memory");
             goto out;
         }
-        rc = hcm__svc_open(&fresh->svc, &cli->name);
+        rc = hcm__svc_open(&fresh->svc, &cli->name, 1);
         if (rc == HCM_ENOENT)
             rc = hcm__fail(HCM_ENOENT, "service '%s' does not exist in domain '%s' (no server "
                                        "has opened it)",

@@ -136,7 +136,7 @@ int hcm_server_open(hcm_server **srvp, const char *service, const hcm_server_att
                            srv->name.topic);
             goto fail;
         }
-        rc = hcm__svc_open(&srv->svc, &srv->name);
+        rc = hcm__svc_open(&srv->svc, &srv->name, 1);
         if (rc == HCM_ENOENT) {
             hcm__clear_error();
             rc = hcm__svc_create(&srv->svc, &srv->name, &attr->request_type, req_max,

@@ -69,12 +69,12 @@ static int validate(hcm_svc *svc, const hcm_svc_header *h, uint64_t file_size, c
     return HCM_OK;
 }
 
-int hcm__svc_open(hcm_svc *svc, const hcm_seg_name *name)
+int hcm__svc_open(hcm_svc *svc, const hcm_seg_name *name, int writable)
 {
     hcm_svc_header snap;
     int rc;
     memset(svc, 0, sizeof *svc);
-    if ((rc = hcm__file_open(&svc->f, name, 1, HCM_SVC_HEADER_SIZE)) != HCM_OK)
+    if ((rc = hcm__file_open(&svc->f, name, writable, HCM_SVC_HEADER_SIZE)) != HCM_OK)
         return rc;
     memcpy(&snap, svc->f.base, sizeof snap); /* validate a private copy */
     if ((rc = validate(svc, &snap, svc->f.size, name->path)) != HCM_OK) {
@@ -186,7 +186,7 @@ int hcm_service_unlink(const char *domain, const char *service)
     hcm__clear_error();
     if ((rc = hcm__name_make(&name, domain, 's', service)) != HCM_OK)
         return rc;
-    rc = hcm__svc_open(&svc, &name);
+    rc = hcm__svc_open(&svc, &name, 1);
     if (rc == HCM_OK) {
         rc = hcm__file_retire(&svc.f, &name, &svc.hdr->state, HCM_SEG_STATE_RETIRED, NULL);
         hcm__svc_close(&svc);

@@ -44,8 +44,9 @@ typedef struct hcm_svc {
     uint64_t resp_fixed;
 } hcm_svc;
 
-/* Opens and validates an existing service segment (read-write). */
-int hcm__svc_open(hcm_svc *svc, const hcm_seg_name *name);
+/* Opens and validates an existing service segment, read-write or (tools
+ * that only look) read-only. */
+int hcm__svc_open(hcm_svc *svc, const hcm_seg_name *name, int writable);
 
 /* Creates a service segment with `server` as its server (generation 1).
  * HCM__EEXIST if one appeared meanwhile. */

@@ -18,9 +18,9 @@ static void readers_stat(const hcm_seg *seg, uint64_t write_seq, uint32_t *alive
     uint64_t max_lag = 0, lost = 0;
     for (uint32_t i = 0; i < HCM_SEG_READERS; i++) {
         const hcm_seg_reader *r = &seg->hdr->readers[i];
-        /* relaxed: statistics (see hcm_seg_reader); a torn view across the
-         * three words only skews one listing line */
-        uint64_t id = atomic_load_explicit(&r->id, memory_order_relaxed);
+        /* acquire: pairs with the release of the claim CAS, so the numbers
+         * below are this holder's (later updates are relaxed statistics) */
+        uint64_t id = atomic_load_explicit(&r->id, memory_order_acquire);
         if (id == 0 || !hcm__id_alive(id))
             continue;
         uint64_t next = atomic_load_explicit(&r->next_seq, memory_order_relaxed);
@@ -142,9 +142,11 @@ int hcm__topic_peers(const hcm_seg_name *name, hcm_peer_info *peers, size_t cap,
     if (rc != HCM_OK)
         return rc;
     for (uint32_t i = 0; i < HCM_SEG_OWNERS; i++) {
-        /* acquire: pairs with the release stores in hcm__seg_register/unregister */
-        uint64_t id = atomic_load_explicit(&seg.hdr->owners[i].id, memory_order_acquire);
+        /* state first, then id (acquire both): the release store of OPEN in
+         * hcm__seg_register follows the id's CAS, so an OPEN seen here comes
+         * with the id that opened it */
         uint32_t st = atomic_load_explicit(&seg.hdr->owners[i].state, memory_order_acquire);
+        uint64_t id = atomic_load_explicit(&seg.hdr->owners[i].id, memory_order_acquire);
         if (id == 0)
             continue;
         if (n < cap) {
@@ -158,8 +160,8 @@ int hcm__topic_peers(const hcm_seg_name *name, hcm_peer_info *peers, size_t cap,
     }
     for (uint32_t i = 0; i < HCM_SEG_READERS; i++) {
         const hcm_seg_reader *r = &seg.hdr->readers[i];
-        /* relaxed: statistics (see hcm_seg_reader) */
-        uint64_t id = atomic_load_explicit(&r->id, memory_order_relaxed);
+        /* acquire: pairs with the release of the claim CAS (see readers_stat) */
+        uint64_t id = atomic_load_explicit(&r->id, memory_order_acquire);
         if (id == 0)
             continue;
         if (n < cap) {

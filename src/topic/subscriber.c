@@ -76,7 +76,6 @@ static int attach(hcm_subscriber *sub)
                          sub->name.topic, have, want);
     }
     sub->cur.pending_lost = 0; /* total_lost carries over a re-attach */
-    sub->reader = hcm__seg_reader_claim(&sub->seg);
     if (!sub->attached_once) {
         /* Deliver what is published from now on. acquire: pairs with (W3). */
         sub->cur.next = atomic_load_explicit(&sub->seg.hdr->write_seq, memory_order_acquire);
@@ -86,7 +85,7 @@ static int attach(hcm_subscriber *sub)
         sub->cur.next = 0; /* a new segment: all of it is new to us */
     }
     sub->attached_once = 1;
-    note_read(sub);
+    sub->reader = hcm__seg_reader_claim(&sub->seg, sub->cur.next, sub->cur.total_lost);
     return HCM_OK;
 }
 

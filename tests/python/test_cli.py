@@ -613,6 +613,51 @@ def test_bw_json_reports_bytes_per_second_and_sizes(rate_topic):
     assert rep["min_size"] == rep["max_size"] == 8 and rep["mean_size"] == 8, rep
 
 
+def test_hz_restarts_its_window_when_the_topic_is_created_anew(spawn):
+    ok("pub", "t", 1, "--type", "int64", "-n", 400)  # sequence numbers up to 399
+    hz = start(spawn, "hz", "t", "--window", 1000, "-n", 3, "--json")
+    wait_peers("t", "hz to subscribe", subscribers=1)
+    ok("pub", "t", 1, "-n", 20, "--rate", 500)
+    ok("unlink", "t")  # a new segment: its numbers start at 0 again
+    ok("pub", "t", 1, "--type", "int64", "-n", 20, "--rate", 500)
+    assert hz.wait(timeout=TIMEOUT) == 0, hz.stderr()
+    reports = [json.loads(line) for line in hz.lines()]
+    assert reports, hz.stderr()
+    for rep in reports:  # before the fix: 9.4e18 Hz, from a wrapped difference
+        assert 0 < rep["rate_hz"] < 1e7 and rep["missed"] < 1000, rep
+
+
+def test_hz_of_an_idle_topic_exits_1_after_its_reports():
+    create_topic("t", 1, "int64")
+    r = fails(1, "hz", "t", "-n", 1)
+    assert "no samples" in r.stderr, show(r)
+
+
+def test_an_invalid_domain_from_the_environment_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("HCM_DOMAIN", "bad/domain")
+    r = fails(2, "list")
+    assert "HCM_DOMAIN" in r.stderr and "not a valid domain" in r.stderr, show(r)
+
+
+def test_a_listing_that_cannot_be_written_exits_1():
+    create_topic("t", 1, "int64")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([cli(), "list", "--json"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, env=child_env(), timeout=TIMEOUT)
+    assert r.returncode == 1 and "cannot write" in r.stderr, r.stderr
+
+
+def test_info_of_a_corrupt_segment_shows_only_what_stat_can_tell(domain):
+    path = f"/dev/shm/hcm.{domain}.t.junk"
+    with open(path, "wb") as f:
+        f.write(b"\xff" * 4096)
+    os.chmod(path, 0o600)
+    r = fails(1, "info", "junk")
+    assert "corrupt" in r.stdout and "memory:" in r.stdout, show(r)
+    assert "type:" not in r.stdout and "slots:" not in r.stdout, show(r)  # nothing made up
+    os.unlink(path)
+
+
 def test_hz_of_a_missing_topic_exits_1():
     r = fails(1, "hz", "nothere", "-n", 1)
     assert "'nothere'" in r.stderr, show(r)

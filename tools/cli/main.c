@@ -9,6 +9,7 @@
  * service or action and its domain. Only the public API of libhcm is used.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
@@ -29,7 +30,9 @@
 #define EXIT_USAGE 2
 
 static const char *g_domain;               /* NULL: $HCM_DOMAIN, else "0" */
-static volatile sig_atomic_t g_interrupted; /* SIGINT/SIGTERM seen */
+static volatile sig_atomic_t g_signals;    /* SIGINT/SIGTERM/SIGHUP seen so far */
+static int g_sigpipe[2] = {-1, -1};         /* the handler writes a byte: sleeps wake */
+#define g_interrupted (g_signals != 0)
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -71,24 +74,6 @@ __attribute__((noreturn, format(printf, 2, 3))) static void usage_error(const ch
     exit(EXIT_USAGE);
 }
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_interrupted = 1;
-}
-
-/* SIGINT and SIGTERM set a flag and interrupt blocking waits (no SA_RESTART),
- * so every loop ends cleanly: terminal restored, goal cancelled, handles closed. */
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static int64_t mono_ns(void)
 {
     struct timespec ts;
@@ -96,15 +81,74 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+static void on_signal(int sig)
+{
+    int saved = errno;
+    (void)sig;
+    g_signals = g_signals + 1;
+    if (g_sigpipe[1] >= 0 && write(g_sigpipe[1], "s", 1) < 0) {
+        /* the pipe is full: a wake-up is pending anyway */
+    }
+    errno = saved;
+}
+
+/* SIGINT, SIGTERM and SIGHUP count in g_signals, interrupt blocking waits
+ * (no SA_RESTART) and write to a pipe that every sleep of this tool polls,
+ * so a signal that lands just before a sleep still ends it at once. Every
+ * loop then ends cleanly: terminal restored, goal cancelled, handles closed. */
+static void install_signals(void)
+{
+    struct sigaction sa;
+    if (g_sigpipe[0] < 0 && pipe2(g_sigpipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        g_sigpipe[0] = g_sigpipe[1] = -1; /* sleeps then rely on EINTR alone */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Sleeps until CLOCK_MONOTONIC `until_ns`, a signal, or (fd >= 0) input on
+ * fd. 1 if fd is readable or hung up, else 0. */
+static int sleep_until(int64_t until_ns, int fd)
+{
+    for (;;) {
+        struct pollfd p[2] = {{g_sigpipe[0], POLLIN, 0}, {fd, POLLIN, 0}};
+        int64_t left = until_ns - mono_ns();
+        struct timespec ts;
+        if (left <= 0 || g_interrupted)
+            return 0;
+        ts.tv_sec = (time_t)(left / 1000000000ll);
+        ts.tv_nsec = (long)(left % 1000000000ll);
+        int r = ppoll(p, fd >= 0 ? 2 : 1, &ts, NULL);
+        if (r > 0 && fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            return 1;
+        /* the pipe's bytes need no draining: g_signals is what is tested */
+    }
+}
+
+/* Writes b to stdout now. Exits 1 if it cannot: a truncated listing must
+ * not look like a complete one to a script. */
 static void flush_out(const hcmv_buf *b)
 {
     if (b->oom) {
         fputs("hcm: out of memory\n", stderr);
         exit(EXIT_FAIL);
     }
-    if (b->len > 0)
-        fwrite(b->p, 1, b->len, stdout);
-    fflush(stdout);
+    if ((b->len > 0 && fwrite(b->p, 1, b->len, stdout) != b->len) || fflush(stdout) != 0) {
+        fprintf(stderr, "hcm: cannot write the output: %s\n", strerror(errno));
+        exit(EXIT_FAIL);
+    }
+}
+
+/* At exit: output written with printf must have reached its file too. */
+static void check_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hcm: cannot write the output: %s\n", strerror(errno));
+        _exit(EXIT_FAIL);
+    }
 }
 
 /* "12 B", "3.4 KiB", ... */
@@ -373,6 +417,12 @@ static uint64_t entry_size(const entry *e)
 {
     return e->kind == HCM_KIND_TOPIC ? e->u.t.size
            : e->kind == HCM_KIND_SERVICE ? e->u.s.size : e->u.a.size;
+}
+
+/* The --kind mask (1 topic, 2 service, 4 action) of one kind. */
+static unsigned kind_mask(hcm_kind k)
+{
+    return k == HCM_KIND_TOPIC ? 1u : k == HCM_KIND_SERVICE ? 2u : 4u;
 }
 
 /* "live", "stale" (every recorded process dead), or why it cannot be read. */
@@ -728,7 +778,9 @@ static void info_human(hcmv_buf *b, const entry *e, const hcm_peer_info *peers, 
     char t1[256], t2[256], t3[256], sz[32];
     hcmv_buf_printf(b, "%s '%s' (domain %s)\n", kind_word(e->kind), entry_name(e), entry_domain(e));
     hcmv_buf_printf(b, "  state:        %s\n", entry_state(e));
-    if (e->kind == HCM_KIND_TOPIC) {
+    if (entry_error(e) != HCM_OK) {
+        /* nothing of the header can be trusted: only what stat() told */
+    } else if (e->kind == HCM_KIND_TOPIC) {
         const hcm_topic_info *t = &e->u.t;
         hcmv_buf_printf(b, "  type:         %s\n", type_name(&t->type, t1, sizeof t1));
         hcmv_buf_printf(b, "  slots:        %u of up to %" PRIu64 " bytes\n", t->slots,
@@ -773,6 +825,8 @@ static void info_human(hcmv_buf *b, const entry *e, const hcm_peer_info *peers, 
                     (unsigned)(e->kind == HCM_KIND_TOPIC     ? e->u.t.uid
                                : e->kind == HCM_KIND_SERVICE ? e->u.s.uid
                                                              : e->u.a.uid));
+    if (entry_error(e) != HCM_OK)
+        return;
     hcmv_buf_printf(b, "  peers:%s\n", np ? "" : "        none recorded");
     for (size_t i = 0; i < np; i++) {
         const hcm_peer_info *p = &peers[i];
@@ -1069,13 +1123,19 @@ typedef struct mark {
 } mark;
 
 /* One hz or bw report over the window w[0..n) (oldest first). */
+/* One hz or bw report over the window w[0..n) (oldest first, sequence
+ * numbers strictly increasing). A gap of k sequence numbers between two
+ * samples counts as k periods of equal length, so the statistics are per
+ * published sample, whether this tool saw it or not. */
 static void rate_report(int bw, int json, const char *topic, const mark *w, size_t n,
-                        uint64_t missed)
+                        uint64_t missed_total)
 {
     hcmv_buf b = {0};
+    uint64_t periods = w[n - 1].seq - w[0].seq; /* > 0: n >= 2, increasing */
+    uint64_t missed = periods + 1 - n;
     double span = (double)(w[n - 1].ts - w[0].ts) / 1e9;
-    double rate = span > 0 ? (double)(w[n - 1].seq - w[0].seq) / span : 0;
-    double pmin = INFINITY, pmax = 0, psum = 0, psq = 0;
+    double rate = span > 0 ? (double)periods / span : 0;
+    double pmin = INFINITY, pmax = 0, psq = 0;
     uint64_t lmin = UINT64_MAX, lmax = 0;
     double lsum = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1084,15 +1144,14 @@ static void rate_report(int bw, int json, const char *topic, const mark *w, size
         lmax = w[i].len > lmax ? w[i].len : lmax;
         if (i == 0)
             continue;
-        /* the period per sample, spreading a gap of missed ones evenly */
-        double p = (double)(w[i].ts - w[i - 1].ts) / 1e9 / (double)(w[i].seq - w[i - 1].seq);
+        double k = (double)(w[i].seq - w[i - 1].seq);
+        double p = (double)(w[i].ts - w[i - 1].ts) / 1e9 / k;
         pmin = p < pmin ? p : pmin;
         pmax = p > pmax ? p : pmax;
-        psum += p;
-        psq += p * p;
+        psq += k * p * p;
     }
-    double pm = psum / (double)(n - 1);
-    double sd = sqrt(fmax(0, psq / (double)(n - 1) - pm * pm));
+    double pm = span / (double)periods;
+    double sd = sqrt(fmax(0, psq / (double)periods - pm * pm));
     double lmean = lsum / (double)n;
     if (json) {
         jw j;
@@ -1100,6 +1159,7 @@ static void rate_report(int bw, int json, const char *topic, const mark *w, size
         jw_str(&j, "topic", topic);
         jw_u64(&j, "window", n);
         jw_u64(&j, "missed", missed);
+        jw_u64(&j, "missed_total", missed_total);
         if (bw) {
             jw_num(&j, "bytes_per_s", rate * lmean);
             jw_num(&j, "mean_size", lmean);
@@ -1116,14 +1176,14 @@ static void rate_report(int bw, int json, const char *topic, const mark *w, size
     } else if (bw) {
         char a[32], c[32], d[32], e[32];
         hcmv_buf_printf(&b, "average: %s/s\n\tmean: %s min: %s max: %s window: %zu missed: %" PRIu64
-                            "\n",
+                            " (%" PRIu64 " in all)\n",
                         human_bytes(rate * lmean, a, sizeof a), human_bytes(lmean, c, sizeof c),
                         human_bytes((double)lmin, d, sizeof d), human_bytes((double)lmax, e, sizeof e),
-                        n, missed);
+                        n, missed, missed_total);
     } else {
         hcmv_buf_printf(&b, "average rate: %.3f Hz\n\tmin: %.3f ms max: %.3f ms std dev: %.5f ms "
-                            "window: %zu missed: %" PRIu64 "\n",
-                        rate, pmin * 1e3, pmax * 1e3, sd * 1e3, n, missed);
+                            "window: %zu missed: %" PRIu64 " (%" PRIu64 " in all)\n",
+                        rate, pmin * 1e3, pmax * 1e3, sd * 1e3, n, missed, missed_total);
     }
     flush_out(&b);
     hcmv_buf_free(&b);
@@ -1136,7 +1196,7 @@ static int rate_command(const char *cmd, const char *help, int bw, int argc, cha
     char *pos[1];
     hcm_subscriber *sub = NULL;
     size_t window = 100, n = 0, head = 0;
-    uint64_t reports = 0, done = 0, missed = 0, fresh = 0;
+    uint64_t reports = 0, done = 0, missed = 0, fresh = 0, measured = 0;
     mark *w, *ordered;
     int code;
     if (parse_args(cmd, help, argc, argv, o, 4, pos, 1) != 1)
@@ -1164,6 +1224,11 @@ static int rate_command(const char *cmd, const char *help, int bw, int argc, cha
         int rc = hcm_subscriber_view(sub, &data, &info);
         if (rc == HCM_OK) {
             hcm_subscriber_release(sub);
+            if (n > 0 && info.seq <= w[(head + window - 1) % window].seq) {
+                /* the topic was re-created: its numbers start again */
+                n = 0;
+                head = 0;
+            }
             if (n > 0)
                 missed += info.lost;
             w[head] = (mark){info.seq, info.timestamp_ns, info.len};
@@ -1183,6 +1248,7 @@ static int rate_command(const char *cmd, const char *help, int bw, int argc, cha
                 for (size_t i = 0; i < n; i++)
                     ordered[i] = w[(head + window - n + i) % window];
                 rate_report(bw, o[2].set, pos[0], ordered, n, missed);
+                measured++;
             }
             fresh = 0;
             done++;
@@ -1199,6 +1265,9 @@ static int rate_command(const char *cmd, const char *help, int bw, int argc, cha
     free(w);
     free(ordered);
     hcm_subscriber_close(sub);
+    if (code == 0 && measured == 0 && !g_interrupted)
+        code = fail("topic '%s' (domain %s): no samples to measure in %" PRIu64 " report%s",
+                    pos[0], domain_name(), done, done == 1 ? "" : "s");
     return code;
 }
 
@@ -1322,8 +1391,7 @@ static int cmd_pub(int argc, char **argv)
     }
     install_signals();
     int64_t period = rate > 0 ? (int64_t)(1e9 / rate) : 0;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
+    int64_t next_ns = mono_ns();
     while (!g_interrupted && (count == 0 || sent < count)) {
         if ((rc = hcm_publish(pub, data, len)) != HCM_OK) {
             code = fail_rc(rc, "topic", pos[0]);
@@ -1335,12 +1403,8 @@ static int cmd_pub(int argc, char **argv)
         if (period == 0)
             continue; /* -n without --rate: back to back */
         /* absolute deadlines: the rate does not drift with the publish cost */
-        next.tv_nsec += period % 1000000000ll;
-        next.tv_sec += (time_t)(period / 1000000000ll) + (next.tv_nsec >= 1000000000l);
-        next.tv_nsec %= 1000000000l;
-        while (!g_interrupted &&
-               clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-            ;
+        next_ns += period;
+        sleep_until(next_ns, -1);
     }
     if (code == 0 && !o[4].set)
         printf("published %" PRIu64 " sample%s of %s to topic '%s' (domain %s)\n", sent,
@@ -1444,12 +1508,21 @@ static void show_feedback(hcm_action_client *cli, hcm_goal goal, const hcm_actio
     uint64_t before = *seqp;
     while (hcm_action_client_feedback(cli, goal, fb, (size_t)info->feedback_max, &flen, seqp) ==
            HCM_OK) {
-        if (*seqp > before + 1 && !json)
+        if (*seqp > before + 1)
             fprintf(stderr, "hcm send-goal: skipped %" PRIu64 " feedback messages\n",
                     *seqp - before - 1);
         print_value("feedback", &info->feedback_type, fb, flen, json);
         before = *seqp;
     }
+}
+
+/* How long a send may wait for a free goal slot: until --timeout, else 5 s. */
+static int64_t send_timeout(int64_t deadline)
+{
+    if (deadline < 0)
+        return 5000000000ll;
+    int64_t left = deadline - mono_ns();
+    return left > 0 ? left : 0;
 }
 
 static int cmd_send_goal(int argc, char **argv)
@@ -1490,7 +1563,7 @@ static int cmd_send_goal(int argc, char **argv)
     }
     install_signals(); /* before the send: a Ctrl-C from now on cancels the goal */
     if ((rc = hcm_action_client_open(&cli, pos[0], &attr)) != HCM_OK ||
-        (rc = hcm_action_client_send(cli, g, glen, &goal, 5000000000ll)) != HCM_OK) {
+        (rc = hcm_action_client_send(cli, g, glen, &goal, send_timeout(deadline))) != HCM_OK) {
         if (rc == HCM_EDEAD)
             fail("action '%s' (domain %s): no live server", pos[0], domain_name());
         else
@@ -1504,17 +1577,19 @@ static int cmd_send_goal(int argc, char **argv)
     fflush(stdout);
     uint32_t events = 0;
     uint64_t fb_seq = 0;
+    sig_atomic_t seen = 0; /* signals handled so far: a new one is a (second) Ctrl-C */
     hcm_goal_status last = HCM_GOAL_UNKNOWN, st;
     for (;;) {
         int timed_out = deadline >= 0 && mono_ns() >= deadline;
-        if (canceling && (g_interrupted || timed_out)) {
+        int signaled = g_signals != seen;
+        if (canceling && (signaled || timed_out)) {
             fail("action '%s' (domain %s): goal %" PRIu64 " left behind %s", pos[0],
                  domain_name(), goal.id,
-                 g_interrupted ? "on a second Ctrl-C" : "(it did not end within 5 s of cancel)");
+                 signaled ? "on a second Ctrl-C" : "(it did not end within 5 s of cancel)");
             goto out;
         }
-        if (g_interrupted || timed_out) {
-            g_interrupted = 0;
+        if (signaled || timed_out) {
+            seen = g_signals;
             canceling = 1;
             deadline = mono_ns() + 5000000000ll; /* for the server to honour the cancel */
             rc = hcm_action_client_cancel(cli, goal);
@@ -1607,12 +1682,15 @@ static int cmd_clean(int argc, char **argv)
                 seen = strcmp(entry_domain(&es.v[k]), d) == 0;
             if (seen)
                 continue;
-            hcm_topic_reclaim(d, NULL);
-            hcm_service_reclaim(d, NULL);
-            hcm_action_reclaim(d, NULL);
+            if ((rc = hcm_topic_reclaim(d, NULL)) != HCM_OK ||
+                (rc = hcm_service_reclaim(d, NULL)) != HCM_OK ||
+                (rc = hcm_action_reclaim(d, NULL)) != HCM_OK) {
+                free(es.v);
+                return fail("clean (domain %s): %s: %s", d, hcm_strerror(rc), hcm_errmsg());
+            }
         }
     }
-    int json = o[2].set;
+    int json = o[2].set, code = 0;
     hcmv_buf left = {0};
     int nleft = 0;
     if (json)
@@ -1620,7 +1698,26 @@ static int cmd_clean(int argc, char **argv)
     for (size_t i = 0; i < es.n; i++) {
         const entry *e = &es.v[i];
         int gone;
-        if (entry_error(e) != HCM_OK) {
+        const char *why = entry_error(e) != HCM_OK ? entry_state(e) : NULL;
+        if (why == NULL && !entry_stale(e))
+            continue;
+        if (why == NULL && dry) {
+            gone = 1;
+        } else if (why == NULL) {
+            entry now;
+            const char *saved = g_domain;
+            g_domain = entry_domain(e);
+            int src = find_entry(entry_name(e), kind_mask(e->kind), &now);
+            g_domain = saved;
+            gone = src == HCM_ENOENT;
+            if (!gone && src == HCM_OK && entry_stale(&now)) {
+                /* still stale, still there: reclaim could not remove it */
+                why = "stale, but could not be removed (another user's segment?)";
+                code = EXIT_FAIL;
+            }
+            /* else a process uses it again since the listing: rightly kept */
+        }
+        if (why != NULL) {
             jw w;
             if (json) {
                 hcmv_buf_puts(&left, nleft ? ", " : "");
@@ -1628,28 +1725,14 @@ static int cmd_clean(int argc, char **argv)
                 jw_str(&w, "kind", kind_word(e->kind));
                 jw_str(&w, "domain", entry_domain(e));
                 jw_str(&w, "name", entry_name(e));
-                jw_str(&w, "reason", entry_state(e));
+                jw_str(&w, "reason", why);
                 jw_close(&w);
             } else {
                 hcmv_buf_printf(&left, "left %s '%s' (domain %s): %s\n", kind_word(e->kind),
-                                entry_name(e), entry_domain(e), entry_state(e));
+                                entry_name(e), entry_domain(e), why);
             }
             nleft++;
             continue;
-        }
-        if (!entry_stale(e))
-            continue;
-        if (dry) {
-            gone = 1;
-        } else {
-            entry now;
-            const char *saved = g_domain;
-            g_domain = entry_domain(e);
-            gone = find_entry(entry_name(e), e->kind == HCM_KIND_TOPIC     ? 1u
-                                             : e->kind == HCM_KIND_SERVICE ? 2u
-                                                                           : 4u,
-                              &now) == HCM_ENOENT;
-            g_domain = saved;
         }
         if (!gone)
             continue;
@@ -1685,7 +1768,7 @@ static int cmd_clean(int argc, char **argv)
     hcmv_buf_free(&b);
     hcmv_buf_free(&left);
     free(es.v);
-    return 0;
+    return code;
 }
 
 /* ---- hcm unlink --------------------------------------------------------------------- */
@@ -1744,37 +1827,69 @@ static void tty_restore(void)
     }
 }
 
-/* Keys arrive one by one without echo, so 'q' works without Enter. */
-static void tty_keys(void)
+static int tty_apply(void)
 {
-    struct termios t;
-    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_saved_tty) != 0)
-        return;
-    t = g_saved_tty;
+    struct termios t = g_saved_tty;
     t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
     t.c_cc[VMIN] = 0;
     t.c_cc[VTIME] = 0;
-    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
+    return tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+/* Ctrl-Z: give the terminal back as it was, stop; on fg, take it again.
+ * (tcsetattr is async-signal-safe.) */
+static void on_tstp(int sig)
+{
+    int saved = errno;
+    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_tty);
+    signal(sig, SIG_DFL);
+    raise(sig);
+    errno = saved;
+}
+
+static void on_cont(int sig)
+{
+    int saved = errno;
+    (void)sig;
+    tty_apply();
+    signal(SIGTSTP, on_tstp);
+    errno = saved;
+}
+
+/* Keys arrive one by one without echo, so 'q' works without Enter. Only for
+ * a terminal we own: not when stdin is not a terminal, and not from the
+ * background (changing the modes there would stop us with SIGTTOU). */
+static void tty_keys(void)
+{
+    pid_t fg;
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_saved_tty) != 0)
+        return;
+    /* our controlling terminal, with another process group in the foreground */
+    if ((fg = tcgetpgrp(STDIN_FILENO)) >= 0 && fg != getpgrp())
+        return;
+    if (tty_apply() == 0) {
         g_tty_raw = 1;
         atexit(tty_restore);
+        signal(SIGTSTP, on_tstp);
+        signal(SIGCONT, on_cont);
     }
 }
 
-/* Sleeps until `until` or a 'q' on stdin. 1 if the user asked to quit. */
+/* Sleeps until `until` or a 'q' on the terminal. 1 if the user asked to quit
+ * (q, Ctrl-C, or the terminal hung up). */
 static int top_sleep(int64_t until)
 {
     for (;;) {
-        int64_t left = until - mono_ns();
-        if (left <= 0 || g_interrupted)
-            return g_interrupted != 0;
-        struct pollfd p = {STDIN_FILENO, POLLIN, 0};
-        int ms = (int)(left / 1000000) + 1;
-        int r = poll(&p, g_tty_raw ? 1 : 0, ms);
-        if (r > 0 && (p.revents & POLLIN)) {
-            char c;
-            if (read(STDIN_FILENO, &c, 1) == 1 && (c == 'q' || c == 'Q'))
-                return 1;
-        }
+        if (g_interrupted)
+            return 1;
+        if (!sleep_until(until, g_tty_raw ? STDIN_FILENO : -1))
+            return g_interrupted;
+        char c;
+        ssize_t n = read(STDIN_FILENO, &c, 1);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            return 1; /* hung up */
+        if (n == 1 && (c == 'q' || c == 'Q'))
+            return 1;
     }
 }
 
@@ -1799,7 +1914,8 @@ static int cmd_top(int argc, char **argv)
         frames = arg_count("top", &o[1], 1, UINT64_MAX);
     clear = clear && !o[2].set;
     install_signals();
-    tty_keys();
+    if (!o[2].set)
+        tty_keys();
     /* A baseline first, so that the first frame already has rates. */
     {
         hcm_topic_info *t = NULL;
@@ -1842,6 +1958,12 @@ static int cmd_top(int argc, char **argv)
                             "RATE Hz", "BANDWIDTH", "PUB", "SUB", "LOST", "MAX LAG", "STATE");
         }
         top_prev *cur = calloc(nt ? nt : 1, sizeof *cur);
+        if (cur == NULL) {
+            hcm_topic_list_free(t);
+            hcmv_buf_free(&b);
+            code = fail("out of memory");
+            break;
+        }
         for (size_t i = 0; i < nt; i++) {
             const hcm_topic_info *x = &t[i];
             double rate = -1;
@@ -1893,7 +2015,7 @@ static int cmd_top(int argc, char **argv)
         hcm_topic_list_free(t);
         free(prev);
         prev = cur;
-        nprev = cur ? nt : 0;
+        nprev = nt;
         t_prev = now;
         done++;
         if (frames && done >= frames)
@@ -1979,14 +2101,17 @@ int main(int argc, char **argv)
         fputs(help_main, stderr);
         return EXIT_USAGE;
     }
-    if (g_domain != NULL) {
-        /* validate once, here, so that every command reports it the same way */
+    {
+        /* validate once, here (from -d or $HCM_DOMAIN), so that every command
+         * reports it the same way and never blames a name for it */
         hcm_topic_info probe;
         if (hcm_topic_stat(g_domain, "x", &probe) == HCM_ENAME) {
-            fprintf(stderr, "hcm: '%s' is not a valid domain: %s\n", g_domain, hcm_errmsg());
+            fprintf(stderr, "hcm: %s'%s' is not a valid domain: %s\n",
+                    g_domain != NULL ? "" : "$HCM_DOMAIN: ", domain_name(), hcm_errmsg());
             return EXIT_USAGE;
         }
     }
+    atexit(check_stdout);
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (strcmp(argv[i], cmds[k].name) == 0)
             return cmds[k].fn(argc - i, argv + i);
