@@ -19,10 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "segment/layout.h"
 
 #define SEC 1000000000ll
 #define GATE_MS 20000u
@@ -1759,4 +1762,91 @@ TEST(action_reclaim_leaves_a_corrupt_file_alone)
     CHECK(seg_exists('a', "junk"));
     CHECK_EQ(shm_count(), 1);
     remove_seg_file('a', "junk");
+}
+
+/* ---- reclaim against a server starting at the same moment ----------------------- */
+
+/* The server word of a segment's file, mapped directly (white box). */
+static _Atomic uint64_t *server_word(char kind, const char *name, size_t offset, void **mapp,
+                                     size_t *lenp)
+{
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof path, "/dev/shm/hcm.%s.%c.%s", harness_domain(), kind, name);
+    int fd = open(path, O_RDWR);
+    CHECK(fd >= 0);
+    CHECK(fstat(fd, &st) == 0);
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(m != MAP_FAILED);
+    close(fd);
+    *mapp = m;
+    *lenp = (size_t)st.st_size;
+    return (_Atomic uint64_t *)((char *)m + offset);
+}
+
+/* A reclaimer that condemned a service (server word HCM_SERVER_RECLAIMED)
+ * and died before the unlink: a new server must not claim the condemned
+ * segment but finish its removal and serve from a fresh one. */
+TEST(a_server_never_claims_a_service_condemned_by_a_reclaimer)
+{
+    hcm_server *old = open_server("condemned", 4);
+    hcm_server_close(old); /* stale: no server */
+    void *m;
+    size_t len;
+    _Atomic uint64_t *w = server_word('s', "condemned", offsetof(hcm_svc_header, server), &m, &len);
+    atomic_store(w, HCM_SERVER_RECLAIMED);
+    hcm_server *srv = open_server("condemned", 4);
+    CHECK_EQ_U64(atomic_load(w), HCM_SERVER_RECLAIMED); /* the old one stayed condemned */
+    munmap(m, len);
+    hcm_service_info info;
+    CHECK_OK(hcm_service_stat(NULL, "condemned", &info));
+    CHECK_EQ(info.server_pid, getpid()); /* the name now holds a fresh, served segment */
+    CHECK_EQ(info.server_alive, 1);
+    CHECK_OK(hcm_server_start(srv, plus_one_handler, NULL));
+    hcm_client *cli = open_client("condemned");
+    call_plus_one(cli, 3);
+    hcm_client_close(cli);
+    hcm_server_close(srv);
+    CHECK_OK(hcm_service_unlink(NULL, "condemned"));
+}
+
+TEST(an_action_server_never_claims_an_action_condemned_by_a_reclaimer)
+{
+    hcm_action_server *old = open_action_server("condemned", 4);
+    hcm_action_server_close(old);
+    void *m;
+    size_t len;
+    _Atomic uint64_t *w = server_word('a', "condemned", offsetof(hcm_act_header, server), &m, &len);
+    atomic_store(w, HCM_SERVER_RECLAIMED);
+    hcm_action_server *srv = open_action_server("condemned", 4);
+    CHECK_EQ_U64(atomic_load(w), HCM_SERVER_RECLAIMED);
+    munmap(m, len);
+    hcm_action_info info;
+    CHECK_OK(hcm_action_stat(NULL, "condemned", &info));
+    CHECK_EQ(info.server_pid, getpid());
+    CHECK_EQ(info.server_alive, 1);
+    hcm_action_server_close(srv);
+    CHECK_OK(hcm_action_unlink(NULL, "condemned"));
+}
+
+/* The race a review found: `hcm clean` judged a service stale, a new server
+ * took it over, and the reclaim then unlinked it under the live server
+ * (16 of 300 rounds). Reclaim runs in a loop in one child while servers die
+ * and start in the parent; a live server's segment must always stay. */
+TEST(reclaim_racing_a_starting_server_never_removes_the_live_servers_segment)
+{
+    pid_t reclaimer = harness_fork();
+    if (reclaimer == 0) {
+        for (;;)
+            hcm_service_reclaim(NULL, NULL);
+    }
+    for (int round = 0; round < 200; round++) {
+        hcm_server *srv = open_server("raced", 2);
+        hcm_service_info info;
+        CHECK_OK(hcm_service_stat(NULL, "raced", &info)); /* ENOENT: unlinked under us */
+        CHECK_EQ(info.server_pid, getpid());
+        hcm_server_close(srv); /* stale again: the reclaimer may take it now */
+    }
+    harness_kill_child(reclaimer);
+    hcm_service_unlink(NULL, "raced"); /* whether or not the reclaimer got the last one */
 }

@@ -356,7 +356,14 @@ int hcm_action_server_open(hcm_action_server **srvp, const char *action,
         if (rc != HCM_OK)
             goto fail;
         hcm_act *a = &srv->a;
+        /* acquire: pairs with the release of the previous server's stores */
         uint64_t cur = atomic_load_explicit(&a->hdr->server, memory_order_acquire);
+        if (cur == HCM_SERVER_RECLAIMED) {
+            /* a reclaimer condemned it: finish removing it, then create anew */
+            hcm__file_retire(&a->f, &srv->name, &a->hdr->state, HCM_SEG_STATE_RETIRED, NULL);
+            act_close(a);
+            continue;
+        }
         int alive = cur != 0 && (cur == srv->me || hcm__id_alive(cur));
         if (alive) {
             rc = hcm__fail(HCM_EBUSY, "action '%s' already has a live server (pid %u)",
@@ -1380,7 +1387,7 @@ static int act_fill(hcm_action_info *info, const hcm_act *a, hcm__tally *tally)
     info->slots = a->slot_count;
     /* acquire: pairs with the server's release store of its identity */
     uint64_t server = atomic_load_explicit(&h->server, memory_order_acquire);
-    info->server_pid = hcm__id_pid(server);
+    info->server_pid = server == HCM_SERVER_RECLAIMED ? 0 : hcm__id_pid(server);
     info->server_alive = server != 0 && hcm__id_alive(server);
     /* relaxed: statistics for a listing */
     info->server_generation = atomic_load_explicit(&h->server_gen, memory_order_relaxed);
@@ -1429,7 +1436,7 @@ static int act_examine(const hcm_seg_name *name, void *info, hcm__tally *tally,
     if (serverp != NULL)
         /* acquire: pairs with the server's release store of its identity */
         *serverp = atomic_load_explicit(&a.hdr->server, memory_order_acquire);
-    if (reclaim && ai->stale &&
+    if (reclaim && ai->stale && hcm__condemn(&a.hdr->server) &&
         hcm__file_retire(&a.f, name, &a.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
         *retiredp = 1;
 out:

@@ -7,6 +7,7 @@
 
 #include "common/error_internal.h"
 #include "common/inspect_internal.h"
+#include "segment/layout.h"
 #include "segment/owner.h"
 #include "segment/segment.h"
 
@@ -323,4 +324,18 @@ void hcm__server_peer(uint64_t id, hcm_peer_info *peers, size_t cap, size_t *np)
         p->open = 1;
     }
     (*np)++;
+}
+
+int hcm__condemn(_Atomic uint64_t *server)
+{
+    /* acquire: pairs with a server's claim CAS (acq_rel) */
+    uint64_t seen = atomic_load_explicit(server, memory_order_acquire);
+    if (seen == HCM_SERVER_RECLAIMED)
+        return 1;
+    if (seen != 0 && hcm__id_alive(seen))
+        return 0; /* a server claimed it since the listing */
+    /* acq_rel: a server's claim CAS from `seen` now fails and it sees the
+     * tombstone; one that won first makes this CAS fail */
+    return atomic_compare_exchange_strong_explicit(server, &seen, HCM_SERVER_RECLAIMED,
+                                                   memory_order_acq_rel, memory_order_acquire);
 }

@@ -63,6 +63,12 @@ uint32_t hcm__tally_peers(const hcm__tally *t, hcm_peer_info *peers, size_t cap,
 /* Appends a server entry for identity `id` (if not 0) to peers. */
 void hcm__server_peer(uint64_t id, hcm_peer_info *peers, size_t cap, size_t *np);
 
+/* Before removing a stale service or action: swaps its server word from the
+ * absent or dead server seen now to HCM_SERVER_RECLAIMED, so that no server
+ * can claim it between our judgement and the unlink (a server that started
+ * meanwhile makes the CAS fail: then 0, keep it). 1 if condemned. */
+int hcm__condemn(_Atomic uint64_t *server);
+
 extern const hcm__inspector hcm__topic_inspector;
 extern const hcm__inspector hcm__service_inspector;
 extern const hcm__inspector hcm__action_inspector;

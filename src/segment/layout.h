@@ -256,6 +256,11 @@ _Static_assert(sizeof(hcm_seg_slot) == HCM_SEG_SLOT_HEADER, "layout");
  * call with HCM_EDEAD and frees it.
  */
 #define HCM_SVC_MAGIC 0x31435652534d4348ull /* "HCMSRVC1" little-endian */
+/* The server word of a service or action segment that a reclaimer has
+ * condemned (CAS from a dead or absent server): no server may claim it any
+ * more; a server that finds it helps remove the name and creates a new
+ * segment. Reads as a dead process (pid 0xffffffff) to everyone else. */
+#define HCM_SERVER_RECLAIMED UINT64_MAX
 #define HCM_SVC_VERSION 2u
 #define HCM_SEG_KIND_SERVICE 2u
 #define HCM_SVC_HEADER_SIZE 640u

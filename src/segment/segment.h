@@ -14,7 +14,8 @@
 #include "segment/layout.h"
 #include "segment/name.h"
 
-#define HCM__EEXIST 1000 /* internal: create lost the race, open instead */
+#define HCM__EEXIST 1000     /* internal: create lost the race, open instead */
+#define HCM__ERECLAIMED 1001 /* internal: the segment is being reclaimed; create anew */
 
 /* A mapping shared by its segment handle and any pins (views that outlive a
  * read, in language bindings); unmapped when the last reference goes. */

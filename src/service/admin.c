@@ -27,7 +27,7 @@ static int fill(hcm_service_info *info, const hcm_svc *svc, hcm__tally *tally)
     info->queue_size = svc->slot_count;
     /* acquire: pairs with the server's release store of its identity (V1) */
     uint64_t server = atomic_load_explicit(&h->server, memory_order_acquire);
-    info->server_pid = hcm__id_pid(server);
+    info->server_pid = server == HCM_SERVER_RECLAIMED ? 0 : hcm__id_pid(server);
     info->server_alive = server != 0 && hcm__id_alive(server);
     /* relaxed: statistics for a listing */
     info->server_generation = atomic_load_explicit(&h->server_gen, memory_order_relaxed);
@@ -76,7 +76,7 @@ static int examine(const hcm_seg_name *name, void *info, hcm__tally *tally, uint
     if (serverp != NULL)
         /* acquire: pairs with the server's release store of its identity (V1) */
         *serverp = atomic_load_explicit(&svc.hdr->server, memory_order_acquire);
-    if (reclaim && si->stale &&
+    if (reclaim && si->stale && hcm__condemn(&svc.hdr->server) &&
         hcm__file_retire(&svc.f, name, &svc.hdr->state, HCM_SEG_STATE_RETIRED, NULL) == HCM_OK)
         *retiredp = 1;
 out:

@@ -81,6 +81,8 @@ static int claim(hcm_server *srv)
     /* (V2) acquire: pairs with the previous server's release in close */
     uint64_t cur = atomic_load_explicit(&h->server, memory_order_acquire);
     for (;;) {
+        if (cur == HCM_SERVER_RECLAIMED) /* being removed: never ours */
+            return HCM__ERECLAIMED;
         if (cur != 0 && (cur == srv->me || hcm__id_alive(cur)))
             return hcm__fail(HCM_EBUSY, "service '%s' already has a live server (pid %u)",
                              srv->name.topic, hcm__id_pid(cur));
@@ -176,7 +178,14 @@ int hcm_server_open(hcm_server **srvp, const char *service, const hcm_server_att
             hcm__svc_close(&srv->svc);
             goto fail;
         }
-        if ((rc = claim(srv)) != HCM_OK) {
+        if ((rc = claim(srv)) == HCM__ERECLAIMED) {
+            /* a reclaimer condemned it: finish removing it, then create anew */
+            hcm__file_retire(&srv->svc.f, &srv->name, &srv->svc.hdr->state,
+                             HCM_SEG_STATE_RETIRED, NULL);
+            hcm__svc_close(&srv->svc);
+            continue;
+        }
+        if (rc != HCM_OK) {
             hcm__svc_close(&srv->svc);
             goto fail;
         }
