@@ -425,6 +425,13 @@ static unsigned kind_mask(hcm_kind k)
     return k == HCM_KIND_TOPIC ? 1u : k == HCM_KIND_SERVICE ? 2u : 4u;
 }
 
+/* What a --kind mask looks for, in messages. */
+static const char *kinds_word(unsigned kinds)
+{
+    return kinds == 1 ? "topic" : kinds == 2 ? "service" : kinds == 4 ? "action"
+                                                                      : "topic, service or action";
+}
+
 /* "live", "stale" (every recorded process dead), or why it cannot be read. */
 static const char *entry_state(const entry *e)
 {
@@ -861,9 +868,7 @@ static int cmd_info(int argc, char **argv)
     char detail[512];
     snprintf(detail, sizeof detail, "%s", hcm_errmsg());
     if (rc == HCM_ENOENT)
-        return not_found(kinds == 1 ? "topic" : kinds == 2 ? "service" : kinds == 4 ? "action"
-                                                                             : "topic, service or action",
-                         pos[0]);
+        return not_found(kinds_word(kinds), pos[0]);
     if (rc == HCM_ENAME)
         usage_error("info", "'%s' is not a valid name: %s", pos[0], hcm_errmsg());
     if (rc == HCM_OK) {
@@ -1792,7 +1797,7 @@ static int cmd_unlink(int argc, char **argv)
     if (rc == HCM_ENAME)
         usage_error("unlink", "'%s' is not a valid name: %s", pos[0], hcm_errmsg());
     if (rc == HCM_ENOENT)
-        return not_found("topic, service or action", pos[0]);
+        return not_found(kinds_word(kinds), pos[0]);
     rc = e.kind == HCM_KIND_TOPIC     ? hcm_topic_unlink(g_domain, pos[0])
          : e.kind == HCM_KIND_SERVICE ? hcm_service_unlink(g_domain, pos[0])
                                       : hcm_action_unlink(g_domain, pos[0]);
